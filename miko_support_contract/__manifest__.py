@@ -1,0 +1,30 @@
+{
+    "name": "MIKO Support Contract",
+    "version": "19.0.1.0.0",
+    "category": "Services/Timesheets",
+    "summary": "Prepaid technical support: wallets, tracked minutes, statements, monthly UPD",
+    "author": "MIKO",
+    "website": "https://example.invalid/miko",
+    "license": "LGPL-3",
+    "depends": ["account", "hr_timesheet", "portal", "mail"],
+    "data": [
+        "security/miko_support_security.xml",
+        "security/ir.model.access.csv",
+        "data/ir_sequence_data.xml",
+        "wizards/prepayment_invoice_wizard_views.xml",
+        "views/miko_support_contract_views.xml",
+        "views/miko_support_wallet_entry_views.xml",
+        "views/res_partner_views.xml",
+        "views/menus.xml",
+        "reports/report_prepayment_invoice.xml",
+    ],
+    "demo": [
+        "demo/miko_demo.xml",
+    ],
+    "external_dependencies": {
+        "python": ["python-stdnum", "segno", "holidays", "defusedxml", "openpyxl", "xlsxwriter"],
+    },
+    "post_init_hook": "_post_init_hook",
+    "installable": True,
+    "application": True,
+}

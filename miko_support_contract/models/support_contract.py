@@ -1,0 +1,560 @@
+from datetime import date, timedelta
+from decimal import Decimal
+
+from dateutil.relativedelta import relativedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
+
+from ..rules import money
+
+BURN_RATE_DAYS = 28
+
+
+class SupportContract(models.Model):
+    _name = "miko.support.contract"
+    _description = "Technical Support Contract"
+    _inherit = ["mail.thread", "mail.activity.mixin", "portal.mixin"]
+    _order = "date_start desc, id desc"
+    _check_company_auto = True
+
+    name = fields.Char(
+        string="Number", required=True, copy=False, readonly=True, default="/", index="trigram"
+    )
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Customer",
+        required=True,
+        tracking=True,
+        index=True,
+        domain="[('is_company', '=', True)]",
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id", string="Currency")
+    user_id = fields.Many2one(
+        "res.users", string="Salesperson", default=lambda self: self.env.user, tracking=True
+    )
+    state = fields.Selection(
+        [
+            ("draft", "Draft"),
+            ("active", "Active"),
+            ("suspended", "Suspended"),
+            ("terminating", "Terminating"),
+            ("closed", "Closed"),
+        ],
+        string="Status",
+        default="draft",
+        required=True,
+        tracking=True,
+        index=True,
+        copy=False,
+    )
+    date_start = fields.Date(
+        string="Start Date",
+        copy=False,
+        readonly=True,
+        tracking=True,
+        help="Date of the first payment received: the contract takes effect with it.",
+    )
+    notice_date = fields.Date(copy=False, tracking=True)
+    date_end = fields.Date(
+        string="End Date", copy=False, tracking=True, help="Notice date + 1 month."
+    )
+    licence_ids = fields.One2many("miko.support.licence", "contract_id", string="Licences")
+    rate_ids = fields.One2many("miko.support.rate", "contract_id", string="Rate History")
+    hourly_rate = fields.Monetary(
+        compute="_compute_hourly_rate",
+        currency_field="currency_id",
+        groups="miko_support_contract.group_sales",
+    )
+    low_balance_type = fields.Selection(
+        [("amount", "Amount"), ("minutes", "Minutes")],
+        string="Low Balance Threshold In",
+        default="amount",
+        required=True,
+    )
+    low_balance_amount = fields.Monetary(
+        currency_field="currency_id",
+        groups="miko_support_contract.group_sales",
+    )
+    low_balance_minutes = fields.Integer(default=120)
+    contact_ids = fields.Many2many(
+        "res.partner",
+        string="Document Recipients",
+        help="Contacts that receive statements and UPDs.",
+    )
+    registration_email = fields.Char(
+        string="Registration E-mail",
+        help="E-mail given at product registration: receives the e-mail copy of every UPD.",
+    )
+    upd_channel = fields.Selection(
+        [("edi", "EDI operator"), ("post", "Post")],
+        string="UPD Delivery",
+        default="edi",
+        required=True,
+        tracking=True,
+    )
+    balance = fields.Monetary(
+        currency_field="currency_id",
+        readonly=True,
+        copy=False,
+        default=0.0,
+        groups="miko_support_contract.group_sales,base.group_portal",
+        help="Wallet balance now: the sum of all ledger entries. Maintained in the same "
+        "transaction as every entry.",
+    )
+    wallet_version = fields.Integer(
+        readonly=True,
+        copy=False,
+        default=0,
+        help="Bumped by every ledger entry, so concurrent debits conflict instead of both passing.",
+    )
+    balance_minutes = fields.Integer(
+        string="Balance in Minutes",
+        compute="_compute_balance_minutes",
+        groups="miko_support_contract.group_sales",
+    )
+    days_until_zero = fields.Integer(
+        compute="_compute_days_until_zero",
+        groups="miko_support_contract.group_sales",
+        help="Forecast from the consumption of the last 4 weeks; -1 when nothing was consumed.",
+    )
+    is_low_balance = fields.Boolean(
+        compute="_compute_balance_flags", search="_search_is_low_balance", string="Low Balance"
+    )
+    is_negative_balance = fields.Boolean(
+        compute="_compute_balance_flags", search="_search_is_negative_balance", string="Debt"
+    )
+    entry_ids = fields.One2many("miko.support.wallet.entry", "contract_id", string="Ledger")
+    invoice_ids = fields.One2many("account.move", "miko_contract_id", string="Invoices")
+    invoice_count = fields.Integer(
+        compute="_compute_invoice_count",
+    )
+    overrun_consent_ids = fields.One2many(
+        "miko.support.overrun.consent", "contract_id", string="Consents to Additional Invoices"
+    )
+
+    _name_company_unique = models.Constraint(
+        "UNIQUE(company_id, name)", "The contract number must be unique per company."
+    )
+
+    # ------------------------------------------------------------------------------------------
+    # Computes
+    # ------------------------------------------------------------------------------------------
+    @api.depends("rate_ids.date_from", "rate_ids.hourly_rate")
+    @api.depends_context("date")
+    def _compute_hourly_rate(self):
+        today = fields.Date.context_today(self)
+        for contract in self:
+            contract.hourly_rate = contract._rate_at(today)
+
+    @api.depends("balance", "rate_ids.hourly_rate")
+    def _compute_balance_minutes(self):
+        for contract in self:
+            rate = contract.sudo()._rate_at(fields.Date.context_today(contract))
+            balance = money.to_decimal(contract.sudo().balance)
+            contract.balance_minutes = int(balance * 60 / money.to_decimal(rate)) if rate else 0
+
+    def _compute_days_until_zero(self):
+        today = fields.Date.context_today(self)
+        since = today - timedelta(days=BURN_RATE_DAYS)
+        burned = dict(
+            self.env["miko.support.wallet.entry"]
+            .sudo()
+            ._read_group(
+                [
+                    ("contract_id", "in", self.ids),
+                    ("kind", "in", ("consumption", "credit")),
+                    ("date", ">", since),
+                    ("date", "<=", today),
+                ],
+                ["contract_id"],
+                ["amount:sum"],
+            )
+        )
+        for contract in self:
+            spent = -burned.get(contract, 0.0)
+            balance = contract.sudo().balance
+            if spent <= 0:
+                contract.days_until_zero = -1
+            elif balance <= 0:
+                contract.days_until_zero = 0
+            else:
+                contract.days_until_zero = int(balance / (spent / BURN_RATE_DAYS))
+
+    @api.depends("balance", "low_balance_type", "low_balance_amount", "low_balance_minutes")
+    def _compute_balance_flags(self):
+        for contract in self:
+            contract.is_negative_balance = contract.sudo().balance < 0
+            contract.is_low_balance = contract._is_below_threshold()
+
+    def _search_is_low_balance(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            return NotImplemented
+        ids = (
+            self.sudo()
+            .search([("state", "in", ("active", "suspended"))])
+            .filtered(lambda c: c._is_below_threshold())
+            .ids
+        )
+        positive = (operator == "=") == value
+        return [("id", "in" if positive else "not in", ids)]
+
+    def _search_is_negative_balance(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            return NotImplemented
+        positive = (operator == "=") == value
+        return [("balance", "<" if positive else ">=", 0.0)]
+
+    def _compute_invoice_count(self):
+        counts = dict(
+            self.env["account.move"]._read_group(
+                [("miko_contract_id", "in", self.ids)], ["miko_contract_id"], ["__count"]
+            )
+        )
+        for contract in self:
+            contract.invoice_count = counts.get(contract, 0)
+
+    def _compute_access_url(self):  # pylint: disable=missing-return
+        super()._compute_access_url()
+        for contract in self:
+            contract.access_url = f"/my/support/{contract.id}"
+
+    # ------------------------------------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("name", "/") == "/":
+                company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
+                vals["name"] = (
+                    self.env["ir.sequence"]
+                    .with_company(company)
+                    .next_by_code("miko.support.contract")
+                    or "/"
+                )
+        contracts = super().create(vals_list)
+        for contract in contracts.filtered(lambda c: not c.contact_ids):
+            contract.contact_ids = contract.partner_id
+        return contracts
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_with_ledger(self):
+        for contract in self:
+            if contract.state != "draft" or contract.sudo().entry_ids:
+                raise UserError(
+                    self.env._(
+                        "Contract %(contract)s has a wallet history: "
+                        "close it instead of deleting it.",
+                        contract=contract.display_name,
+                    )
+                )
+
+    # ------------------------------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------------------------------
+    def action_view_invoices(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account.action_move_out_invoice_type"
+        )
+        action["domain"] = [("miko_contract_id", "=", self.id)]
+        action["context"] = {"default_move_type": "out_invoice", "create": False}
+        return action
+
+    def action_view_ledger(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "miko_support_contract.miko_support_wallet_entry_action"
+        )
+        action["domain"] = [("contract_id", "=", self.id)]
+        action["context"] = {"default_contract_id": self.id}
+        return action
+
+    def action_suspend(self):
+        for contract in self:
+            if contract.state != "active":
+                raise UserError(
+                    self.env._(
+                        "Contract %(contract)s is not active and cannot be suspended.",
+                        contract=contract.display_name,
+                    )
+                )
+        self.write({"state": "suspended"})
+
+    def action_resume(self):
+        for contract in self:
+            if contract.state != "suspended":
+                raise UserError(
+                    self.env._(
+                        "Contract %(contract)s is not suspended.", contract=contract.display_name
+                    )
+                )
+        self.write({"state": "active"})
+
+    def action_give_notice(self, notice_date=None):
+        notice_date = fields.Date.to_date(notice_date) or fields.Date.context_today(self)
+        for contract in self:
+            if contract.state not in ("draft", "active", "suspended"):
+                raise UserError(
+                    self.env._(
+                        "Contract %(contract)s is already terminating or closed.",
+                        contract=contract.display_name,
+                    )
+                )
+        self.write(
+            {
+                "state": "terminating",
+                "notice_date": notice_date,
+                "date_end": notice_date + relativedelta(months=1),
+            }
+        )
+
+    def action_close(self):
+        for contract in self:
+            if contract.state not in ("terminating", "draft"):
+                raise UserError(
+                    self.env._(
+                        "Contract %(contract)s must be terminated (notice given) before closing.",
+                        contract=contract.display_name,
+                    )
+                )
+            if contract.sudo().balance:
+                raise UserError(
+                    self.env._(
+                        "Contract %(contract)s still holds a balance of %(balance)s: refund or "
+                        "invoice it before closing.",
+                        contract=contract.display_name,
+                        balance=contract.sudo().balance,
+                    )
+                )
+        self.write({"state": "closed"})
+
+    def action_create_refund(self):
+        """Final refund of an unused balance: a credit note that debits the wallet once paid."""
+        self.ensure_one()
+        balance = money.to_decimal(self.sudo().balance)
+        if balance <= 0:
+            raise UserError(
+                self.env._(
+                    "Contract %(contract)s has no unused balance to refund.",
+                    contract=self.display_name,
+                )
+            )
+        refund = self._create_support_move("out_refund", Decimal(1), balance)
+        return refund._get_records_action() if hasattr(refund, "_get_records_action") else refund
+
+    # ------------------------------------------------------------------------------------------
+    # Integration API
+    # ------------------------------------------------------------------------------------------
+    def create_prepayment_invoice(self, amount=None, hours=None):
+        """Draft prepayment invoice («счёт на оплату») for an amount or a number of hours.
+
+        :returns: the draft ``account.move``.
+        """
+        self.ensure_one()
+        if (amount is None) == (hours is None):
+            raise UserError(
+                self.env._(
+                    "Contract %(contract)s: give either an amount or a number of hours for the "
+                    "prepayment invoice.",
+                    contract=self.display_name,
+                )
+            )
+        if self.state == "closed":
+            raise UserError(
+                self.env._(
+                    "Contract %(contract)s is closed: no new prepayment invoice.",
+                    contract=self.display_name,
+                )
+            )
+        if hours is not None:
+            quantity = money.to_decimal(hours)
+            price = money.to_decimal(self.sudo()._rate_at(fields.Date.context_today(self)))
+            if not price:
+                raise UserError(
+                    self.env._(
+                        "Contract %(contract)s has no hourly rate: set one before invoicing hours.",
+                        contract=self.display_name,
+                    )
+                )
+        else:
+            quantity, price = Decimal(1), money.to_decimal(amount)
+        if quantity <= 0 or price <= 0:
+            raise UserError(
+                self.env._(
+                    "Contract %(contract)s: the prepayment amount must be positive.",
+                    contract=self.display_name,
+                )
+            )
+        return self._create_support_move("out_invoice", quantity, price, hours=hours is not None)
+
+    def set_hourly_rate(self, rate, date_from):
+        """Add a rate to the history; it applies from ``date_from`` on, never retroactively."""
+        self.ensure_one()
+        date_from = fields.Date.to_date(date_from)
+        existing = self.rate_ids.filtered(lambda r: r.date_from == date_from)
+        if existing:
+            existing.hourly_rate = rate
+            return existing
+        return self.env["miko.support.rate"].create(
+            {"contract_id": self.id, "date_from": date_from, "hourly_rate": rate}
+        )
+
+    def wallet_balance_at(self, at_date):
+        """Wallet balance at the end of ``at_date``: the sum of the ledger entries up to it."""
+        self.ensure_one()
+        at_date = fields.Date.to_date(at_date)
+        self.env["miko.support.wallet.entry"].flush_model(["contract_id", "date", "amount"])
+        self.env.cr.execute(
+            SQL(
+                "SELECT COALESCE(SUM(amount), 0) FROM miko_support_wallet_entry "
+                "WHERE contract_id = %s AND date <= %s",
+                self.id,
+                at_date,
+            )
+        )
+        return self.currency_id.round(self.env.cr.fetchone()[0])
+
+    # ------------------------------------------------------------------------------------------
+    # Business methods
+    # ------------------------------------------------------------------------------------------
+    def _rate_at(self, on_date):
+        """Hourly rate valid on ``on_date`` (0.0 when none yet)."""
+        self.ensure_one()
+        rates = self.rate_ids.filtered(lambda r: r.date_from <= on_date).sorted("date_from")
+        return rates[-1].hourly_rate if rates else 0.0
+
+    def _last_charged_date(self):
+        self.ensure_one()
+        if not self.id:
+            return None
+        entries = (
+            self.env["miko.support.wallet.entry"]
+            .sudo()
+            .search(
+                [("contract_id", "=", self.id), ("kind", "in", ("consumption", "credit"))],
+                order="date desc",
+                limit=1,
+            )
+        )
+        return entries.date or None
+
+    def _is_below_threshold(self):
+        self.ensure_one()
+        contract = self.sudo()
+        if contract.state not in ("active", "suspended"):
+            return False
+        if contract.low_balance_type == "minutes":
+            return contract.balance_minutes <= contract.low_balance_minutes
+        return contract.balance <= contract.low_balance_amount
+
+    def _create_support_move(self, move_type, quantity, price, hours=False):
+        self.ensure_one()
+        company = self.company_id
+        if not company.miko_prepayment_product_id or not company.miko_advance_account_id:
+            company.sudo()._miko_setup_support_accounting()
+        product = company.miko_prepayment_product_id
+        account = company.miko_advance_account_id
+        if not product or not account:
+            raise UserError(
+                self.env._(
+                    "Company %(company)s has no advances received account or prepaid support "
+                    "product: configure them in Settings / Support Contracts.",
+                    company=company.display_name,
+                )
+            )
+        label = (
+            self.env._(
+                "Prepayment for technical support under contract %(contract)s, %(hours)s h",
+                contract=self.name,
+                hours=quantity.normalize(),
+            )
+            if hours
+            else self.env._(
+                "Prepayment for technical support under contract %(contract)s",
+                contract=self.name,
+            )
+        )
+        if move_type == "out_refund":
+            label = self.env._(
+                "Refund of the unused balance under contract %(contract)s", contract=self.name
+            )
+        uom = self.env.ref("uom.product_uom_hour", raise_if_not_found=False) if hours else None
+        line_vals = {
+            "product_id": product.id,
+            "name": label,
+            "quantity": float(quantity),
+            "price_unit": float(price),
+            "account_id": account.id,
+            "tax_ids": [fields.Command.clear()],
+        }
+        if uom:
+            line_vals["product_uom_id"] = uom.id
+        return (
+            self.env["account.move"]
+            .with_company(company)
+            .create(
+                {
+                    "move_type": move_type,
+                    "partner_id": self.partner_id.id,
+                    "company_id": company.id,
+                    "miko_contract_id": self.id,
+                    "invoice_origin": self.name,
+                    "invoice_line_ids": [fields.Command.create(line_vals)],
+                }
+            )
+        )
+
+    def _wallet_post(self, vals_list):
+        """Append ledger entries and move the stored balance in the same transaction.
+
+        The UPDATE of the contract row makes two concurrent writers of the same wallet conflict
+        (serialization failure at REPEATABLE READ, retried by Odoo) instead of both passing.
+        """
+        Entry = self.env["miko.support.wallet.entry"].sudo()
+        entries = Entry.create(vals_list)
+        return entries
+
+    def _on_receipt(self, receipt_date):
+        """First money received activates the contract; money resumes a suspended one."""
+        self.ensure_one()
+        contract = self.sudo()
+        if contract.state == "draft":
+            contract.write({"state": "active", "date_start": receipt_date})
+        elif contract.state == "suspended" and contract.balance >= 0:
+            contract.write({"state": "active"})
+            contract.message_post(body=self.env._("Payment received: the contract is resumed."))
+
+    @api.model
+    def _month_bounds(self, year, month):
+        first = date(year, month, 1)
+        return first, first + relativedelta(months=1, days=-1)
+
+    def _check_consent_for_overrun(self):
+        self.ensure_one()
+        if not self.overrun_consent_ids:
+            raise ValidationError(
+                self.env._(
+                    "Contract %(contract)s: an additional invoice for the overrun needs the "
+                    "customer's recorded consent first.",
+                    contract=self.display_name,
+                )
+            )
+
+    def action_create_overrun_invoice(self):
+        """Additional invoice for the debt, allowed once the customer's consent is recorded."""
+        self.ensure_one()
+        self._check_consent_for_overrun()
+        debt = -money.to_decimal(self.sudo().balance)
+        if debt <= 0:
+            raise UserError(
+                self.env._(
+                    "Contract %(contract)s has no overrun to invoice.", contract=self.display_name
+                )
+            )
+        return self._create_support_move("out_invoice", Decimal(1), debt)

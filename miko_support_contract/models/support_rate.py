@@ -1,0 +1,40 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+
+class SupportRate(models.Model):
+    _name = "miko.support.rate"
+    _description = "Support Hourly Rate"
+    _order = "contract_id, date_from desc"
+    _check_company_auto = True
+
+    contract_id = fields.Many2one(
+        "miko.support.contract", required=True, ondelete="cascade", index=True
+    )
+    company_id = fields.Many2one(related="contract_id.company_id", store=True, index=True)
+    currency_id = fields.Many2one(related="contract_id.currency_id")
+    date_from = fields.Date(string="Valid From", required=True)
+    hourly_rate = fields.Monetary(required=True, currency_field="currency_id")
+
+    _date_unique = models.Constraint(
+        "UNIQUE(contract_id, date_from)", "A contract has one hourly rate per start date."
+    )
+    _rate_positive = models.Constraint(
+        "CHECK(hourly_rate > 0)", "The hourly rate must be positive."
+    )
+
+    @api.constrains("date_from", "hourly_rate")
+    def _check_not_retroactive(self):
+        """A new rate applies from its date, never to minutes already charged."""
+        for rate in self:
+            last_charged = rate.contract_id._last_charged_date()
+            if last_charged and rate.date_from <= last_charged:
+                raise ValidationError(
+                    self.env._(
+                        "Contract %(contract)s: a rate from %(date)s would change minutes already "
+                        "charged up to %(charged)s; choose a later Valid From date.",
+                        contract=rate.contract_id.display_name,
+                        date=rate.date_from,
+                        charged=last_charged,
+                    )
+                )

@@ -1,0 +1,319 @@
+import contextlib
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from stdnum.ru import inn as stdnum_inn
+
+from odoo.addons.miko_support_contract.rules import RuleError, requisites
+
+# Published requisites of real companies and banks.
+SBERBANK_INN = "7707083893"
+SBERBANK_KPP = "773601001"
+SBERBANK_OGRN = "1027700132195"
+SBERBANK_OKPO = "00032537"
+SBERBANK_BIK = "044525225"
+SBERBANK_CORR = "30101810400000000225"
+YANDEX_INN = "7736207543"
+YANDEX_KPP = "770401001"
+YANDEX_OGRN = "1027700229193"
+BANKS = [
+    ("044525225", "30101810400000000225"),  # Sberbank, Moscow
+    ("044525187", "30101810700000000187"),  # VTB
+    ("044525593", "30101810200000000593"),  # Alfa-Bank
+    ("044525974", "30101810145250000974"),  # T-Bank
+    ("044030653", "30101810500000000653"),  # Sberbank, Saint Petersburg
+]
+# Settlement accounts whose control key was computed for the BIK they are paired with.
+VALID_ACCOUNTS = [
+    ("40702810638000000000", "044525225"),
+    ("40702810200000000001", "044525225"),
+    ("40817810500001234567", "044525974"),
+    ("40702810800000012345", "044525593"),
+]
+
+digits = st.text(alphabet="0123456789", min_size=1, max_size=1)
+
+
+def _message(excinfo):
+    return str(excinfo.value.message)
+
+
+def _with_key(skeleton, bik):
+    """Return ``skeleton`` (20 digits) with its control digit (the 9th) set for ``bik``."""
+    candidates = [skeleton[:8] + d + skeleton[9:] for d in "0123456789"]
+    valid = [a for a in candidates if requisites._account_key_ok(bik[-3:] + a)]
+    assert len(valid) == 1
+    return valid[0]
+
+
+# INN
+
+
+@pytest.mark.parametrize("inn", [SBERBANK_INN, YANDEX_INN, "0274062111", "500100732259"])
+def test_check_inn_accepts_published_numbers(inn):
+    assert requisites.check_inn(inn) == inn
+
+
+def test_check_inn_strips_spaces():
+    assert requisites.check_inn(" 7707 083 893\n") == SBERBANK_INN
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("", "INN is empty"),
+        (None, "INN is empty"),
+        ("77070838X3", "digits only"),
+        ("770708389", "10 digits (legal entity) or 12 digits"),
+        ("77070838931", "has 11"),
+        ("7707083894", "check digits do not match"),
+        ("500100732258", "check digits do not match"),
+        ("0000000000", "region code 00"),
+    ],
+)
+def test_check_inn_rejects(value, expected):
+    with pytest.raises(RuleError) as excinfo:
+        requisites.check_inn(value)
+    assert "INN" in _message(excinfo)
+    assert expected in _message(excinfo)
+
+
+def test_check_inn_rejects_non_ascii_digits():
+    with pytest.raises(RuleError):
+        requisites.check_inn("７７０７０８３８９３")  # full-width digits
+
+
+def test_partner_kind_from_inn():
+    assert requisites.partner_kind_from_inn(SBERBANK_INN) == "legal"
+    assert requisites.partner_kind_from_inn("500100732259") == "individual"
+    with pytest.raises(RuleError):
+        requisites.partner_kind_from_inn("123")
+
+
+@given(st.text(alphabet="0123456789", min_size=10, max_size=10))
+def test_check_inn_agrees_with_stdnum_legal(inn):
+    expected = stdnum_inn.is_valid(inn) and not inn.startswith("00")
+    try:
+        requisites.check_inn(inn)
+        valid = True
+    except RuleError:
+        valid = False
+    assert valid == expected
+
+
+@given(st.text(alphabet="0123456789", min_size=10, max_size=10).filter(lambda s: s[:2] != "00"))
+def test_completed_individual_inn_is_valid_and_stdnum_agrees(prefix):
+    inn = prefix + requisites.inn_check_digits(prefix)
+    assert requisites.check_inn(inn) == inn
+    assert stdnum_inn.is_valid(inn)
+    assert requisites.partner_kind_from_inn(inn) == "individual"
+    wrong = inn[:-1] + str((int(inn[-1]) + 1) % 10)
+    with pytest.raises(RuleError):
+        requisites.check_inn(wrong)
+
+
+# KPP
+
+
+@pytest.mark.parametrize("kpp", [SBERBANK_KPP, YANDEX_KPP, "7736AB001"])
+def test_check_kpp_accepts(kpp):
+    assert requisites.check_kpp(kpp) == kpp
+
+
+def test_check_kpp_normalises():
+    assert requisites.check_kpp(" 7736 ab 001 ") == "7736AB001"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("", "KPP is empty"),
+        ("77360100", "9 characters"),
+        ("7736010011", "9 characters"),
+        ("77A601001", "4 digits, then 2 digits or capital Latin letters"),
+        ("773601A01", "then 3 digits"),
+        ("7736ЖЖ001", "capital Latin letters"),
+        ("7736-1001", "then 3 digits"),
+    ],
+)
+def test_check_kpp_rejects(value, expected):
+    with pytest.raises(RuleError) as excinfo:
+        requisites.check_kpp(value)
+    assert "KPP" in _message(excinfo)
+    assert expected in _message(excinfo)
+
+
+# OGRN / OGRNIP
+
+
+@pytest.mark.parametrize("ogrn", [SBERBANK_OGRN, YANDEX_OGRN, "304500116000157"])
+def test_check_ogrn_accepts_published_numbers(ogrn):
+    assert requisites.check_ogrn(ogrn) == ogrn
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("", "OGRN is empty"),
+        ("10277001321X5", "digits only"),
+        ("102770013219", "13 digits"),
+        ("1027700132196", "check digit does not match"),
+        ("304500116000158", "check digit does not match"),
+        ("2027700132194", "starts with 1 or 5"),
+        ("104500116000157", "OGRNIP"),
+    ],
+)
+def test_check_ogrn_rejects(value, expected):
+    with pytest.raises(RuleError) as excinfo:
+        requisites.check_ogrn(value)
+    assert "OGRN" in _message(excinfo)
+    assert expected in _message(excinfo)
+
+
+@given(
+    st.sampled_from("15"),
+    st.text(alphabet="0123456789", min_size=11, max_size=11),
+)
+def test_ogrn_exactly_one_check_digit(first, body):
+    prefix = first + body
+    valid = []
+    for digit in "0123456789":
+        with contextlib.suppress(RuleError):
+            valid.append(requisites.check_ogrn(prefix + digit))
+    assert valid == [prefix + str(int(prefix) % 11 % 10)]
+
+
+@given(st.text(alphabet="0123456789", min_size=13, max_size=13))
+def test_ogrnip_check_digit(body):
+    prefix = "3" + body
+    ogrnip = prefix + str(int(prefix) % 13 % 10)
+    assert requisites.check_ogrn(ogrnip) == ogrnip
+
+
+# OKPO
+
+
+@pytest.mark.parametrize("okpo", [SBERBANK_OKPO, "00040778"])
+def test_check_okpo_accepts_published_numbers(okpo):
+    assert requisites.check_okpo(okpo) == okpo
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("", "OKPO is empty"),
+        ("0003253", "8 digits"),
+        ("00032538", "check digit"),
+        ("0003x537", "digits only"),
+    ],
+)
+def test_check_okpo_rejects(value, expected):
+    with pytest.raises(RuleError) as excinfo:
+        requisites.check_okpo(value)
+    assert expected in _message(excinfo)
+
+
+@given(
+    st.sampled_from([7, 9]).flatmap(
+        lambda n: st.text(alphabet="0123456789", min_size=n, max_size=n)
+    )
+)
+def test_okpo_completed_is_valid(body):
+    okpo = body + str(requisites._okpo_check_digit(body))
+    assert requisites.check_okpo(okpo) == okpo
+
+
+# BIK and accounts
+
+
+@pytest.mark.parametrize(("bik", "corr"), BANKS)
+def test_check_bik_and_corr_account_of_real_banks(bik, corr):
+    assert requisites.check_bik(bik) == bik
+    assert requisites.check_corr_account(corr, bik) == corr
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("", "BIK is empty"),
+        ("04452522", "9 digits"),
+        ("04452522X", "digits only"),
+        ("144525225", "starts with 04"),
+    ],
+)
+def test_check_bik_rejects(value, expected):
+    with pytest.raises(RuleError) as excinfo:
+        requisites.check_bik(value)
+    assert expected in _message(excinfo)
+
+
+@pytest.mark.parametrize(("account", "bik"), VALID_ACCOUNTS)
+def test_check_bank_account_accepts(account, bik):
+    assert requisites.check_bank_account(account, bik) == account
+
+
+def test_check_bank_account_normalises_spaces():
+    assert (
+        requisites.check_bank_account("40702 810 6 3800 0000000", " 044 525 225 ")
+        == "40702810638000000000"
+    )
+
+
+@pytest.mark.parametrize(
+    ("account", "bik", "expected"),
+    [
+        ("", SBERBANK_BIK, "Bank account number is empty"),
+        ("4070281063800000000", SBERBANK_BIK, "20 digits"),
+        ("4070281063800000000X", SBERBANK_BIK, "digits only"),
+        ("40702810738000000000", SBERBANK_BIK, "does not match BIK 044525225"),
+        # valid for Sberbank, not for Alfa-Bank
+        ("40702810638000000000", "044525593", "control key is wrong"),
+        ("40702810638000000000", "12345", "BIK must have 9 digits"),
+    ],
+)
+def test_check_bank_account_rejects(account, bik, expected):
+    with pytest.raises(RuleError) as excinfo:
+        requisites.check_bank_account(account, bik)
+    assert expected in _message(excinfo)
+
+
+@pytest.mark.parametrize(
+    ("corr", "bik", "expected"),
+    [
+        ("", SBERBANK_BIK, "Correspondent account is empty"),
+        ("3010181040000000022", SBERBANK_BIK, "20 digits"),
+        ("40101810400000000225", SBERBANK_BIK, "must start with 301"),
+        ("30101810500000000225", SBERBANK_BIK, "does not match BIK"),
+        # Sberbank's account, Alfa-Bank's BIK
+        (SBERBANK_CORR, "044525593", "does not match BIK 044525593"),
+    ],
+)
+def test_check_corr_account_rejects(corr, bik, expected):
+    with pytest.raises(RuleError) as excinfo:
+        requisites.check_corr_account(corr, bik)
+    assert expected in _message(excinfo)
+
+
+@given(
+    st.sampled_from([bik for bik, _corr in BANKS]),
+    st.text(alphabet="0123456789", min_size=20, max_size=20),
+)
+def test_account_exactly_one_key_digit(bik, skeleton):
+    """The key digit (9th) of an account has weight 3, so exactly one value of it is valid."""
+    account = _with_key(skeleton, bik)
+    assert requisites.check_bank_account(account, bik) == account
+    for digit in "0123456789":
+        other = account[:8] + digit + account[9:]
+        if other != account:
+            with pytest.raises(RuleError):
+                requisites.check_bank_account(other, bik)
+
+
+@given(st.text(alphabet="0123456789", min_size=20, max_size=20), st.integers(0, 19), digits)
+def test_account_single_digit_error_is_detected(skeleton, position, digit):
+    account = _with_key(skeleton, SBERBANK_BIK)
+    typo = account[:position] + digit + account[position + 1 :]
+    if typo != account:
+        with pytest.raises(RuleError):
+            requisites.check_bank_account(typo, SBERBANK_BIK)
