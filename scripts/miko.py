@@ -415,6 +415,27 @@ def count_results(junit_file):
     return odoo_tests, pure_tests, failures, skipped
 
 
+def check_reinstall(env, conf, db):
+    """Acceptance: the addon uninstalls cleanly and installs again without warnings."""
+    log(f"uninstalling {ADDON} and installing it again")
+    subprocess.run(
+        [sys.executable, "-m", "odoo", "module", "uninstall", "-c", str(conf), "-d", db, ADDON],
+        env=env,
+        check=True,
+    )
+    reinstall_log = LOCAL / f"reinstall-{db}.log"
+    try:
+        install_addon(env, conf, db, with_demo=False, log_file=reinstall_log)
+        problems = addon_problems(reinstall_log)
+    finally:
+        with contextlib.suppress(OSError):
+            reinstall_log.unlink()
+    if problems:
+        print("\n".join(problems))
+        die("reinstalling the addon logged warnings or errors (listed above).", code=1)
+    log("uninstall and reinstall: OK")
+
+
 def cmd_test(args):
     env = odoo_env()
     odoo_root = probe_odoo(env, "test")
@@ -460,6 +481,8 @@ def cmd_test(args):
             return result.returncode
         if odoo_tests == 0:
             die("no Odoo test ran: the suite must run against the database.", code=1)
+        if not args.pytest_args and not args.no_reinstall:
+            check_reinstall(env, conf, db)
         return 0
     finally:
         if not args.keep_db:
@@ -483,9 +506,14 @@ def main():
     test.add_argument("--no-lint", action="store_true", help="skip ruff and pylint-odoo")
     test.add_argument("--keep-db", action="store_true", help="keep the throwaway database")
     test.add_argument(
+        "--no-reinstall", action="store_true", help="skip the uninstall/reinstall check"
+    )
+    test.add_argument(
         "--http-port", type=int, default=int(os.environ.get("MIKO_TEST_HTTP_PORT", "8169"))
     )
-    test.add_argument("pytest_args", nargs="*", help="pytest arguments (default: the whole addon)")
+    test.add_argument(
+        "pytest_args", nargs=argparse.REMAINDER, help="pytest arguments (default: the whole addon)"
+    )
     test.set_defaults(func=cmd_test)
     stop = sub.add_parser("stop", help="stop the background Odoo and the PostgreSQL cluster")
     stop.set_defaults(func=cmd_stop)

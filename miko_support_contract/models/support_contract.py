@@ -558,3 +558,51 @@ class SupportContract(models.Model):
                 )
             )
         return self._create_support_move("out_invoice", Decimal(1), debt)
+
+    def _wallet_reconciliation(self):
+        """Tie the wallet to the general ledger (see readme/DESCRIPTION.md, «Accounting»).
+
+        wallet balance = advances received on the contract's documents (credit balance of the
+        advance account: prepayment invoices minus refunds minus revenue posted by UPDs)
+        − what customers still owe on those documents (receivable residuals)
+        + wallet entries that have no journal entry yet (consumption not yet closed by a UPD,
+        manual adjustments).
+        """
+        self.ensure_one()
+        contract = self.sudo()
+        company = contract.company_id
+        Line = self.env["account.move.line"].sudo()
+        advance = -sum(
+            Line.search(
+                [
+                    ("move_id.miko_contract_id", "=", contract.id),
+                    ("account_id", "=", company.miko_advance_account_id.id),
+                    ("parent_state", "=", "posted"),
+                ]
+            ).mapped("balance")
+        )
+        open_receivable = sum(
+            Line.search(
+                [
+                    ("move_id.miko_contract_id", "=", contract.id),
+                    ("move_id.move_type", "in", ("out_invoice", "out_refund")),
+                    ("account_id.account_type", "=", "asset_receivable"),
+                    ("parent_state", "=", "posted"),
+                ]
+            ).mapped("amount_residual")
+        )
+        off_ledger = sum(
+            contract.entry_ids.filtered(
+                lambda e: e.kind in ("consumption", "credit", "adjustment") and not e.move_id
+            ).mapped("amount")
+        )
+        round_ = contract.currency_id.round
+        gl_balance = round_(advance - open_receivable + off_ledger)
+        return {
+            "advance": round_(advance),
+            "open_receivable": round_(open_receivable),
+            "off_ledger": round_(off_ledger),
+            "gl_balance": gl_balance,
+            "wallet_balance": contract.balance,
+            "difference": round_(contract.balance - gl_balance),
+        }

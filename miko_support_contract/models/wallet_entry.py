@@ -113,7 +113,8 @@ class WalletEntry(models.Model):
                 tuple(self.ids),
             )
         )
-        self.contract_id.invalidate_recordset(["balance", "wallet_version"])
+        # balance, minutes, forecast and flags derive from the ledger
+        self.contract_id.invalidate_recordset()
 
     @api.model
     def _post_adjustment(self, contract, amount, reason, approver, on_date=None):
