@@ -36,7 +36,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from . import RuleError, _lt
+from . import RuleError, _lt, requisites
 from .money import minutes_amount
 from .xml_safety import DEFAULT_MAX_BYTES, parse_xml_safely
 
@@ -97,9 +97,6 @@ _SELLER_FILE_ID = re.compile(
     r"ON_NSCHFDOPPR_(?P<recipient>[^_]+)_(?P<sender>[^_]+)_(?P<date>[0-9]{8})_"
     r"(?P<guid>[0-9A-Fa-f-]{36})_[01]_[01]_[01]_[01]_[01]_[0-9]{2}"
 )
-_INN_WEIGHTS_10 = (2, 4, 10, 3, 5, 9, 4, 6, 8)
-_INN_WEIGHTS_11 = (7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
-_INN_WEIGHTS_12 = (3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
 
 # Who a message is about.
 _SELLER = _lt("Seller")
@@ -367,21 +364,19 @@ def _decimal_ok(value, max_fraction, max_total, positive=True):
 
 
 def _inn_checksum_ok(inn):
-    def digit(body, weights):
-        return str(sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11 % 10)
-
-    if len(inn) == 10:
-        return digit(inn[:9], _INN_WEIGHTS_10) == inn[9]
-    return digit(inn[:10], _INN_WEIGHTS_11) == inn[10] and (
-        digit(inn[:11], _INN_WEIGHTS_12) == inn[11]
-    )
+    """Check digits of a 10- or 12-digit INN (shape checked by the caller)."""
+    body = inn[:9] if len(inn) == 10 else inn[:10]
+    return requisites.inn_check_digits(body) == inn[len(body) :]
 
 
 def _ogrn_ok(ogrn, length):
-    if len(ogrn) != length or not _DIGITS.fullmatch(ogrn):
+    if len(ogrn) != length:
         return False
-    modulus = 11 if length == 13 else 13
-    return int(ogrn[:-1]) % modulus % 10 == int(ogrn[-1])
+    try:
+        requisites.check_ogrn(ogrn)
+    except RuleError:
+        return False
+    return True
 
 
 def _raise_problems(problems):

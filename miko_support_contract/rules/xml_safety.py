@@ -12,6 +12,7 @@ import threading
 from lxml import etree
 
 from . import RuleError, _lt
+from .source_files import check_size
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 
@@ -43,18 +44,6 @@ def _parser():
     return parser
 
 
-def check_xml_size(size, max_bytes):
-    """Refuse ``size`` bytes when more than ``max_bytes``."""
-    if size > max_bytes:
-        raise RuleError(
-            _lt(
-                "The XML file has %(size)s bytes, more than the %(limit)s bytes allowed.",
-                size=size,
-                limit=max_bytes,
-            )
-        )
-
-
 def parse_xml_safely(xml_bytes, max_bytes=DEFAULT_MAX_BYTES):
     """Parse ``xml_bytes`` and return the root element, or raise :class:`RuleError`.
 
@@ -65,7 +54,7 @@ def parse_xml_safely(xml_bytes, max_bytes=DEFAULT_MAX_BYTES):
     if not isinstance(xml_bytes, bytes | bytearray | memoryview):
         raise TypeError(f"XML must be given as bytes, not {type(xml_bytes).__name__}")
     data = bytes(xml_bytes)
-    check_xml_size(len(data), max_bytes)
+    check_size(len(data), max_bytes)
     if not data.strip():
         raise RuleError(_lt("The XML file is empty."))
     if any(marker in data for marker in _MARKERS):

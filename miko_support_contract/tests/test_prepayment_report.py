@@ -14,7 +14,9 @@ class TestPrepaymentReport(MikoSupportCommon):
             {"name": "АО «Банк Пример»", "bic": VALID_BIK, "miko_corr_account": VALID_CORR}
         )
         cls.company.partner_id.bank_ids = [
-            Command.create({"acc_number": VALID_ACCOUNT, "bank_id": bank.id})
+            Command.create(
+                {"acc_number": VALID_ACCOUNT, "bank_id": bank.id, "allow_out_payment": True}
+            )
         ]
 
     def test_payment_string_follows_gost(self):

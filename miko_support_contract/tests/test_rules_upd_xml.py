@@ -764,7 +764,7 @@ def test_oversize_files_are_refused():
     assert f"{len(sample)} bytes" in str(error)
     assert str(len(sample) - 1) in str(error)
     padded = b"<r>" + b" " * upd.MAX_BUYER_TITLE_BYTES + b"</r>"
-    assert "more than" in str(refusal(upd.parse_buyer_title, padded))
+    assert "too large" in str(refusal(upd.parse_buyer_title, padded))
     assert "empty" in str(refusal(parse_xml_safely, b"  "))
 
 
