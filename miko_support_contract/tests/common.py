@@ -1,6 +1,5 @@
 from datetime import date
 
-from odoo import Command
 from odoo.tests import new_test_user
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
@@ -35,43 +34,26 @@ class MikoSupportCommon(AccountTestInvoicingCommon):
         cls.other_contact = cls.env["res.partner"].create(
             {"name": "Петров Алексей", "parent_id": cls.other_customer.id, "email": "p@v.example"}
         )
-        company_ids = cls.company.ids
-        cls.engineer = new_test_user(
-            cls.env,
-            "miko_engineer",
-            groups="miko_support_contract.group_engineer",
-            company_id=cls.company.id,
-            company_ids=company_ids,
+        cls.engineer = cls.new_user("miko_engineer", "miko_support_contract.group_engineer")
+        cls.sales = cls.new_user("miko_sales", "miko_support_contract.group_sales")
+        cls.finance = cls.new_user("miko_finance", "miko_support_contract.group_finance")
+        cls.portal_user = cls.new_user(
+            "miko_portal", "base.group_portal", partner_id=cls.customer_contact.id
         )
-        cls.sales = new_test_user(
-            cls.env,
-            "miko_sales",
-            groups="miko_support_contract.group_sales",
-            company_id=cls.company.id,
-            company_ids=company_ids,
+        cls.other_portal_user = cls.new_user(
+            "miko_portal_other", "base.group_portal", partner_id=cls.other_contact.id
         )
-        cls.finance = new_test_user(
+
+    @classmethod
+    def new_user(cls, login, groups, **values):
+        """A user of the vendor company with the least privilege a scenario needs."""
+        return new_test_user(
             cls.env,
-            "miko_finance",
-            groups="miko_support_contract.group_finance",
+            login,
+            groups=groups,
             company_id=cls.company.id,
-            company_ids=company_ids,
-        )
-        cls.portal_user = new_test_user(
-            cls.env,
-            "miko_portal",
-            groups="base.group_portal",
-            partner_id=cls.customer_contact.id,
-            company_id=cls.company.id,
-            company_ids=company_ids,
-        )
-        cls.other_portal_user = new_test_user(
-            cls.env,
-            "miko_portal_other",
-            groups="base.group_portal",
-            partner_id=cls.other_contact.id,
-            company_id=cls.company.id,
-            company_ids=company_ids,
+            company_ids=cls.company.ids,
+            **values,
         )
 
     @classmethod
@@ -97,10 +79,3 @@ class MikoSupportCommon(AccountTestInvoicingCommon):
         payment.move_id.line_ids.filtered(
             lambda line: line.account_id.account_type == "asset_receivable"
         ).remove_move_reconcile()
-
-    @staticmethod
-    def contract_lines(n):
-        return [
-            Command.create({"registration_number": f"PT-{i:06d}", "product_name": "panel_1c"})
-            for i in range(n)
-        ]
