@@ -508,23 +508,31 @@ def _check_party(problems, party, owner):
     ogrn = _clean(party.ogrn)
     if not inn:
         problems.append(_lt("%(owner)s: “%(field)s” is empty.", owner=owner, field=_F_INN))
-    if party.is_individual_entrepreneur:
-        if inn and not _INN_PERSON.fullmatch(inn):
-            problems.append(
-                _lt(
-                    "%(owner)s: INN %(inn)s of an individual entrepreneur must have 12 digits.",
-                    owner=owner,
-                    inn=inn,
-                )
+    entrepreneur = party.is_individual_entrepreneur
+    if inn and not (_INN_PERSON if entrepreneur else _INN_LEGAL).fullmatch(inn):
+        problems.append(
+            _lt(
+                "%(owner)s: INN %(inn)s of an individual entrepreneur must have 12 digits.",
+                owner=owner,
+                inn=inn,
             )
-        elif inn and not _inn_checksum_ok(inn):
-            problems.append(
-                _lt(
-                    "%(owner)s: INN %(inn)s is invalid: its check digits do not match.",
-                    owner=owner,
-                    inn=inn,
-                )
+            if entrepreneur
+            else _lt(
+                "%(owner)s: INN %(inn)s of an organisation must have 10 digits "
+                "(12 digits only for an individual entrepreneur).",
+                owner=owner,
+                inn=inn,
             )
+        )
+    elif inn and not _inn_checksum_ok(inn):
+        problems.append(
+            _lt(
+                "%(owner)s: INN %(inn)s is invalid: its check digits do not match.",
+                owner=owner,
+                inn=inn,
+            )
+        )
+    if entrepreneur:
         if kpp:
             problems.append(
                 _lt(
@@ -545,23 +553,6 @@ def _check_party(problems, party, owner):
                 )
             )
     else:
-        if inn and not _INN_LEGAL.fullmatch(inn):
-            problems.append(
-                _lt(
-                    "%(owner)s: INN %(inn)s of an organisation must have 10 digits "
-                    "(12 digits only for an individual entrepreneur).",
-                    owner=owner,
-                    inn=inn,
-                )
-            )
-        elif inn and not _inn_checksum_ok(inn):
-            problems.append(
-                _lt(
-                    "%(owner)s: INN %(inn)s is invalid: its check digits do not match.",
-                    owner=owner,
-                    inn=inn,
-                )
-            )
         if not kpp:
             problems.append(
                 _lt(
