@@ -128,6 +128,13 @@ class SupportContract(models.Model):
     is_negative_balance = fields.Boolean(
         compute="_compute_balance_flags", search="_search_is_negative_balance", string="Debt"
     )
+    locked_until = fields.Date(
+        string="Billing Locked Until",
+        readonly=True,
+        copy=False,
+        help="Last day of the last month closed by a UPD: activities, timesheets and wallet "
+        "consumption up to this day can no longer change.",
+    )
     entry_ids = fields.One2many("miko.support.wallet.entry", "contract_id", string="Ledger")
     invoice_ids = fields.One2many("account.move", "miko_contract_id", string="Invoices")
     invoice_count = fields.Integer(
@@ -419,6 +426,30 @@ class SupportContract(models.Model):
             )
         )
         return self.currency_id.round(self.env.cr.fetchone()[0])
+
+    def _service_totals(self, date_from, date_to):
+        """Billed minutes and amount consumed by services dated in [date_from, date_to].
+
+        Consumption and its corrections (kind ``consumption``) plus credits for work found not
+        billable (kind ``credit``), summed exactly in SQL. The amount is positive when the customer
+        consumed; this is what the month's UPD carries.
+        """
+        self.ensure_one()
+        self.env["miko.support.wallet.entry"].flush_model(
+            ["contract_id", "date", "amount", "minutes", "kind"]
+        )
+        self.env.cr.execute(
+            SQL(
+                "SELECT COALESCE(-SUM(amount), 0), COALESCE(SUM(minutes), 0) "
+                "FROM miko_support_wallet_entry WHERE contract_id = %s AND date BETWEEN %s AND %s "
+                "AND kind IN ('consumption', 'credit')",
+                self.id,
+                fields.Date.to_date(date_from),
+                fields.Date.to_date(date_to),
+            )
+        )
+        amount, minutes = self.env.cr.fetchone()
+        return {"amount": money.to_decimal(amount), "minutes": int(minutes)}
 
     # ------------------------------------------------------------------------------------------
     # Business methods

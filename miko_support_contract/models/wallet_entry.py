@@ -28,7 +28,10 @@ class WalletEntry(models.Model):
     date = fields.Date(required=True, index=True)
     kind = fields.Selection(KINDS, string="Type", required=True, index=True)
     amount = fields.Monetary(currency_field="currency_id", required=True)
-    minutes = fields.Integer(help="Billed minutes charged or credited.")
+    minutes = fields.Integer(
+        help="Billed minutes: positive when charged, negative when a correction or credit gives "
+        "them back."
+    )
     name = fields.Char(string="Description", required=True)
     reason = fields.Text()
     approver_id = fields.Many2one("res.users", string="Approved By")
