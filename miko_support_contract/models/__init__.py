@@ -9,3 +9,10 @@ from . import account_move
 from . import account_partial_reconcile
 from . import account_chart_template
 from . import overrun_consent
+from . import res_users
+from . import support_activity
+from . import support_activity_capture
+from . import support_activity_unmatched
+from . import support_remote_device
+from . import support_contract_billing
+from . import account_analytic_line

@@ -1,4 +1,5 @@
-from datetime import timedelta
+import random
+from datetime import datetime, timedelta
 
 from odoo import api, fields, models
 
@@ -205,4 +206,102 @@ class ResCompany(models.Model):
         uralprom = contract("partner_uralprom_demo", 1500, [("CL-220999", "call_log_1c")])
         pay(uralprom.create_prepayment_invoice(hours=6), 9000, 90)
         uralprom.action_give_notice(today - timedelta(days=5))
+        company._miko_demo_activities(romashka | vector | uralprom, today)
         return True
+
+    def _miko_demo_activities(self, contracts, today):
+        """Demo: five weeks of calls, e-mails and remote sessions (overlaps, a vendor bug, a
+        session across midnight), billed and charged; one imported call waits to be assigned."""
+        env = self.env
+        engineers = [
+            env.ref(f"miko_support_contract.user_engineer_{name}_demo")
+            for name in ("volkov", "lebedeva", "zaitsev")
+        ]
+        for user, extension in zip(engineers, ("101", "102", "103"), strict=True):
+            user.write({"miko_pbx_extension": extension, "miko_teamviewer_ref": user.name})
+        romashka = contracts[0]
+        env["miko.support.remote.device"].create(
+            {"name": "BUH-01", "device_ref": "264488246", "contract_id": romashka.id}
+        )
+        rng = random.Random(20261125)  # reproducible demo data
+        subjects = {
+            "call_out": "Исходящий звонок на 7985{:07d}",
+            "call_in": "Входящий звонок с 7495{:07d}",
+            "remote": "Удалённое подключение [264488246]",
+            "email_out": "Исходящее письмо №2026{:08d}",
+            "analysis": "Анализ технического задания",
+            "instructions": "Написание инструкции по настройке",
+        }
+        records = []
+        for contract, intensity in zip(contracts, (0.3, 0.7, 0.2), strict=False):
+            for days_ago in range(35, 0, -1):
+                day = today - timedelta(days=days_ago)
+                if day.weekday() >= 5 or rng.random() > intensity:
+                    continue
+                for number in range(rng.randint(1, 2)):
+                    kind = rng.choice(list(subjects))
+                    hour, minute = rng.randint(9, 17), rng.randint(0, 59)
+                    minutes = rng.randint(3, 25)
+                    start = datetime(day.year, day.month, day.day, hour, minute)
+                    end = start + timedelta(minutes=minutes, seconds=rng.randint(0, 59))
+                    records.append(
+                        {
+                            "contract": contract.id,
+                            "engineer": rng.choice(engineers).login,
+                            "kind": kind,
+                            "start": start.isoformat() + "+03:00",
+                            "end": end.isoformat() + "+03:00",
+                            "subject": subjects[kind].format(rng.randint(0, 9999999)),
+                            "description": "",
+                            "source": "demo",
+                            "source_ref": f"{contract.name}-{day.isoformat()}-{number}",
+                        }
+                    )
+        day = today - timedelta(days=3)
+        session = datetime(day.year, day.month, day.day, 14, 0)
+        records += [
+            {
+                "contract": romashka.id,
+                "engineer": engineers[0].login,
+                "kind": "remote",
+                "start": session.isoformat() + "+03:00",
+                "end": (session + timedelta(minutes=40)).isoformat() + "+03:00",
+                "subject": "Удалённое подключение [264488246]",
+                "description": "Настройка интеграции телефонии с 1С",
+                "source": "demo",
+                "source_ref": "overlap-session",
+            },
+            {
+                "contract": romashka.id,
+                "engineer": engineers[0].login,
+                "kind": "call_out",
+                "start": (session + timedelta(minutes=10)).isoformat() + "+03:00",
+                "end": (session + timedelta(minutes=15)).isoformat() + "+03:00",
+                "subject": "Исходящий звонок на 79851234567",
+                "description": "Звонок во время сеанса: не оплачивается дважды",
+                "source": "demo",
+                "source_ref": "overlap-call",
+            },
+            {
+                "contract": romashka.id,
+                "engineer": engineers[1].login,
+                "kind": "db_analysis",
+                "start": (session + timedelta(hours=9, minutes=30)).isoformat() + "+03:00",
+                "end": (session + timedelta(hours=10, minutes=20)).isoformat() + "+03:00",
+                "subject": "Анализ базы данных клиента",
+                "description": "Работа после полуночи делится на два дня",
+                "source": "demo",
+                "source_ref": "midnight",
+            },
+        ]
+        env["miko.support.contract"].register_activities(records)
+        env["miko.support.contract"]._cron_post_consumption()
+        env["miko.support.activity"].search(
+            [("contract_id", "=", contracts[1].id)], limit=1
+        ).action_mark_vendor_bug("BUG-1042", "2026.3")
+        unknown_call = (
+            '"","101","84957778899","from-internal","""Волков"" <101>","SIP/101-1",'
+            '"SIP/trunk-2","Dial","SIP/trunk/84957778899","{day} 12:00:00","{day} 12:00:05",'
+            '"{day} 12:07:05",425,420,"ANSWERED","DOCUMENTATION","1790000000.1",""\n'
+        ).format(day=(today - timedelta(days=1)).isoformat())
+        env["miko.support.activity"].import_pbx_cdr(unknown_call.encode())

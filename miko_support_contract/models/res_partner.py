@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..rules import RuleError, requisites
+from ..rules import RuleError, phones, requisites
 
 
 class ResPartner(models.Model):
@@ -19,6 +19,14 @@ class ResPartner(models.Model):
         string="EDI Participant ID",
         help="Identifier of the participant at the electronic document operator (ИдУчастника ЭДО).",
     )
+    miko_phone_key = fields.Char(
+        string="Normalised Phone",
+        compute="_compute_miko_phone_key",
+        store=True,
+        index="btree_not_null",
+        help="The phone in one comparable form (+7/8, spaces and dashes removed), used to match "
+        "PBX calls to customers.",
+    )
     miko_support_contract_ids = fields.One2many(
         "miko.support.contract", "partner_id", string="Support Contracts"
     )
@@ -31,6 +39,13 @@ class ResPartner(models.Model):
         currency_field="currency_id",
         groups="miko_support_contract.group_sales",
     )
+
+    @api.depends("phone")
+    def _compute_miko_phone_key(self):
+        for partner in self:
+            partner.miko_phone_key = (
+                phones.normalize_phone(partner.phone) if partner.phone else False
+            )
 
     def _compute_miko_support_contract_count(self):
         groups = self.env["miko.support.contract"]._read_group(

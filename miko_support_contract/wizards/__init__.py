@@ -1,1 +1,2 @@
 from . import prepayment_invoice_wizard
+from . import activity_import_wizard

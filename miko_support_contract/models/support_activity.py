@@ -1,0 +1,459 @@
+from collections import defaultdict
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
+
+from ..rules import RuleError, intervals
+
+ACTIVITY_KINDS = [
+    ("call_in", "Incoming call"),
+    ("call_out", "Outgoing call"),
+    ("email_in", "Incoming e-mail"),
+    ("email_out", "Outgoing e-mail"),
+    ("remote", "Remote session"),
+    ("analysis", "Analysis of specifications"),
+    ("instructions", "Writing instructions"),
+    ("db_analysis", "Analysis of the customer's database"),
+    ("other", "Other justified work"),
+]
+ACTIVITY_KIND_CODES = frozenset(code for code, _label in ACTIVITY_KINDS)
+# fields whose change re-bills the activity's day
+BILLING_FIELDS = frozenset(
+    {"date_begin", "date_end", "contract_id", "user_id", "is_vendor_bug", "active"}
+)
+
+PIECE_COLUMNS = (
+    ("contract_id", "int"),
+    ("company_id", "int"),
+    ("partner_id", "int"),
+    ("user_id", "int"),
+    ("kind", "varchar"),
+    ("date_begin", "timestamp"),
+    ("date_end", "timestamp"),
+    ("day", "date"),
+    ("subject", "varchar"),
+    ("description", "text"),
+    ("source", "varchar"),
+    ("source_ref", "varchar"),
+    ("part", "int"),
+    ("raw_seconds", "int"),
+)
+
+
+class SupportActivity(models.Model):
+    """One piece of support work with a begin and an end: a call, an e-mail, a remote session…
+
+    Activities are lean (a million a month) and roll up into one timesheet line
+    (``account.analytic.line``) per engineer, contract and local day, which carries the day's
+    billed minutes (the union of the intervals) and the engineer's work description. An activity
+    crossing local midnight is stored as two pieces (``part`` 0 and 1) sharing source and
+    reference, one per day. Every piece keeps its billing trail: raw seconds, the block it merged
+    into and that block's billed minutes.
+    """
+
+    _name = "miko.support.activity"
+    _description = "Support Activity"
+    _order = "date_begin desc, id desc"
+    _check_company_auto = True
+    _rec_name = "subject"
+
+    contract_id = fields.Many2one(
+        "miko.support.contract",
+        required=True,
+        index=True,
+        ondelete="restrict",
+        check_company=True,
+    )
+    company_id = fields.Many2one(related="contract_id.company_id", store=True, index=True)
+    partner_id = fields.Many2one(
+        related="contract_id.partner_id", string="Customer", store=True, index=True
+    )
+    user_id = fields.Many2one(
+        "res.users",
+        string="Engineer",
+        required=True,
+        index=True,
+        default=lambda self: self.env.user,
+        ondelete="restrict",
+    )
+    kind = fields.Selection(ACTIVITY_KINDS, required=True, default="other")
+    date_begin = fields.Datetime(string="Begin", required=True)
+    date_end = fields.Datetime(string="End", required=True)
+    day = fields.Date(
+        readonly=True,
+        index=True,
+        help="Calendar day of the activity in the support time zone (Moscow by default).",
+    )
+    subject = fields.Char(required=True, help="What the customer reads on the statement.")
+    description = fields.Text()
+    source = fields.Char(required=True, default="manual", readonly=True)
+    source_ref = fields.Char(string="Source Reference", readonly=True)
+    part = fields.Integer(
+        readonly=True,
+        default=0,
+        help="0 for an activity within one day; 1 for the piece after local midnight.",
+    )
+    request_id = fields.Many2one("project.task", string="Support Request", index="btree_not_null")
+    active = fields.Boolean(default=True)
+    is_vendor_bug = fields.Boolean(
+        string="Vendor Bug",
+        help="Work on a confirmed bug of the vendor's own release: shown, never billed.",
+    )
+    bug_reference = fields.Char()
+    bug_release = fields.Char(string="Release")
+    raw_seconds = fields.Integer(readonly=True)
+    raw_minutes = fields.Float(compute="_compute_raw_minutes", digits=(16, 2))
+    block_index = fields.Integer(
+        string="Block", readonly=True, help="Number of the merged block within the day (from 1)."
+    )
+    block_begin = fields.Datetime(readonly=True)
+    block_end = fields.Datetime(readonly=True)
+    block_billed_minutes = fields.Integer(readonly=True)
+    timesheet_id = fields.Many2one(
+        "account.analytic.line",
+        string="Day Timesheet",
+        readonly=True,
+        index="btree_not_null",
+        ondelete="set null",
+    )
+    needs_billing = fields.Boolean(readonly=True, default=True, copy=False)
+
+    _source_ref_unique = models.UniqueIndex(
+        "(source, source_ref, part) WHERE source_ref IS NOT NULL",
+        "This activity was already imported from this source.",
+    )
+    _needs_billing_idx = models.Index("(id) WHERE needs_billing")
+    _billing_group_idx = models.Index("(contract_id, user_id, day, date_begin)")
+
+    # ------------------------------------------------------------------------------------------
+    # Computes
+    # ------------------------------------------------------------------------------------------
+    @api.depends("raw_seconds")
+    def _compute_raw_minutes(self):
+        for activity in self:
+            activity.raw_minutes = activity.raw_seconds / 60.0
+
+    @api.depends("subject", "date_begin")
+    def _compute_display_name(self):
+        for activity in self:
+            activity.display_name = activity.subject or ""
+
+    # ------------------------------------------------------------------------------------------
+    # Constraints
+    # ------------------------------------------------------------------------------------------
+    @api.constrains("date_begin", "date_end")
+    def _check_interval(self):
+        for activity in self:
+            try:
+                intervals.validate_interval(
+                    activity.date_begin, activity.date_end, activity._support_tz_name()
+                )
+            except RuleError as error:
+                raise ValidationError(
+                    self.env._(
+                        "Activity %(activity)s: %(error)s",
+                        activity=activity.subject,
+                        error=self.env._(error.message),
+                    )
+                ) from error
+
+    @api.constrains("is_vendor_bug", "bug_reference")
+    def _check_bug_reference(self):
+        for activity in self:
+            if activity.is_vendor_bug and not (activity.bug_reference or "").strip():
+                raise ValidationError(
+                    self.env._(
+                        'Activity %(activity)s is marked as a vendor bug: fill in "Bug Reference".',
+                        activity=activity.subject,
+                    )
+                )
+
+    # ------------------------------------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            for name in ("date_begin", "date_end"):
+                if vals.get(name):
+                    vals[name] = fields.Datetime.to_datetime(vals[name]).replace(microsecond=0)
+        activities = super().create(vals_list)
+        activities._check_not_locked()
+        activities._split_at_midnight()
+        activities._update_day_and_seconds()
+        return activities
+
+    def write(self, vals):
+        for name in ("date_begin", "date_end"):
+            if vals.get(name):
+                vals[name] = fields.Datetime.to_datetime(vals[name]).replace(microsecond=0)
+        rebill = bool(BILLING_FIELDS & set(vals))
+        if rebill or {"subject", "description", "kind", "request_id"} & set(vals):
+            self._check_not_locked()
+        if rebill:
+            self._mark_days_for_billing()
+            vals = dict(vals, needs_billing=True)
+        result = super().write(vals)
+        if rebill:
+            self._check_not_locked()
+            self._split_at_midnight()
+            self._update_day_and_seconds()
+        return result
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_locked(self):
+        self._check_not_locked()
+
+    def unlink(self):
+        self._mark_days_for_billing()
+        return super().unlink()
+
+    # ------------------------------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------------------------------
+    def action_mark_vendor_bug(self, bug_reference, bug_release=False):
+        """Mark the activities as work on a vendor bug: not billed, charged minutes credited."""
+        if not (bug_reference or "").strip():
+            raise UserError(self.env._('Fill in "Bug Reference" to mark work as a vendor bug.'))
+        self.write(
+            {"is_vendor_bug": True, "bug_reference": bug_reference, "bug_release": bug_release}
+        )
+        contracts = self.contract_id.sudo()
+        contracts._bill_pending_days()
+        contracts._post_consumption(credit_kind="credit")
+        return True
+
+    # ------------------------------------------------------------------------------------------
+    # Business methods
+    # ------------------------------------------------------------------------------------------
+    def _support_tz_name(self):
+        company = self.company_id or self.contract_id.company_id or self.env.company
+        return company.miko_support_tz or intervals.MOSCOW
+
+    def _check_not_locked(self):
+        for activity in self.sudo():
+            locked_until = activity.contract_id.locked_until
+            if locked_until and activity.day and activity.day <= locked_until:
+                raise UserError(
+                    self.env._(
+                        "Activity %(activity)s of %(day)s belongs to a month closed by its UPD "
+                        "(contract %(contract)s is locked until %(locked)s): it cannot change.",
+                        activity=activity.subject,
+                        day=activity.day,
+                        contract=activity.contract_id.display_name,
+                        locked=locked_until,
+                    )
+                )
+
+    def _split_at_midnight(self):
+        """Cut every activity crossing local midnight into one piece per day."""
+        for activity in self:
+            pieces = intervals.split_by_local_day(
+                activity.date_begin, activity.date_end, activity._support_tz_name()
+            )
+            if len(pieces) < 2:
+                continue
+            (_day, _first_begin, first_end), *rest = pieces
+            super(SupportActivity, activity).write({"date_end": first_end})
+            for offset, (_day, begin, end) in enumerate(rest, start=1):
+                activity.copy(
+                    {
+                        "date_begin": begin,
+                        "date_end": end,
+                        "part": activity.part + offset,
+                        "source_ref": activity.source_ref,
+                    }
+                )
+
+    def _update_day_and_seconds(self):
+        for activity in self:
+            zone = ZoneInfo(activity._support_tz_name())
+            local = activity.date_begin.replace(tzinfo=UTC).astimezone(zone)
+            seconds = int((activity.date_end - activity.date_begin).total_seconds())
+            values = {}
+            if activity.day != local.date():
+                values["day"] = local.date()
+            if activity.raw_seconds != seconds:
+                values["raw_seconds"] = seconds
+            if values:
+                super(SupportActivity, activity).write(values)
+        self._check_not_locked()
+
+    def _mark_days_for_billing(self):
+        """The day lines of these activities must be billed again (they lose or change one)."""
+        lines = self.sudo().timesheet_id
+        if lines:
+            lines.sudo().with_context(miko_billing=True).write({"miko_needs_billing": True})
+
+    @api.model
+    def _local_datetime_text(self, moment, tz_name):
+        if not moment:
+            return ""
+        if isinstance(moment, str):
+            moment = datetime.fromisoformat(moment)
+        return (
+            moment.replace(tzinfo=UTC).astimezone(ZoneInfo(tz_name)).strftime("%Y-%m-%d %H:%M:%S")
+        )
+
+    # ------------------------------------------------------------------------------------------
+    # Bulk upsert (register_activities)
+    # ------------------------------------------------------------------------------------------
+    @api.model
+    def _upsert_rows(self, rows, errors):
+        """Insert new activities and update changed ones in set-based SQL.
+
+        ``rows`` come from ``miko.support.contract._prepare_activity_rows`` (validated, one per
+        source reference, with their day ``pieces``). Returns ``(created, updated, skipped)``;
+        a changed activity in a locked month goes to ``errors``.
+        """
+        cr = self.env.cr
+        self.flush_model()
+        cr.execute(
+            SQL(
+                """
+                SELECT a.id, a.source, a.source_ref, a.part, a.contract_id, a.user_id, a.kind,
+                       a.date_begin, a.date_end, a.subject, a.description, a.day, a.timesheet_id
+                  FROM miko_support_activity a
+                  JOIN unnest(%s::varchar[], %s::varchar[]) AS k(source, source_ref)
+                    ON a.source = k.source AND a.source_ref = k.source_ref
+                """,
+                [row["source"] for row in rows],
+                [row["source_ref"] for row in rows],
+            )
+        )
+        existing = defaultdict(dict)
+        for record in cr.fetchall():
+            existing[record[1], record[2]][record[3]] = record
+        inserts, updates, deletes, stale_lines = [], [], [], set()
+        created = updated = skipped = 0
+        contracts = self.env["miko.support.contract"].sudo()
+        for row in rows:
+            parts = existing.get((row["source"], row["source_ref"]))
+            if not parts:
+                inserts.extend(_piece_values(row, part) for part in range(len(row["pieces"])))
+                created += 1
+                continue
+            first, last = parts[min(parts)], parts[max(parts)]
+            current = (first[4], first[5], first[6], first[7], last[8], first[9], first[10] or "")
+            if current == row["compare"]:
+                skipped += 1
+                continue
+            old_contract = contracts.browse(first[4])
+            locked_until = old_contract.locked_until
+            if locked_until and min(part[11] for part in parts.values()) <= locked_until:
+                errors.append(
+                    {
+                        "index": row["index"],
+                        "message": self.env._(
+                            "Activity %(ref)s belongs to a month closed by its UPD (contract "
+                            "%(contract)s is locked until %(locked)s): it cannot change.",
+                            ref=row["source_ref"],
+                            contract=old_contract.display_name,
+                            locked=locked_until,
+                        ),
+                    }
+                )
+                continue
+            updated += 1
+            stale_lines.update(part[12] for part in parts.values() if part[12])
+            for part in range(len(row["pieces"])):
+                if part in parts:
+                    updates.append((parts[part][0], *_piece_values(row, part)))
+                else:
+                    inserts.append(_piece_values(row, part))
+            deletes.extend(
+                record[0] for number, record in parts.items() if number >= len(row["pieces"])
+            )
+        self._sql_insert_pieces(inserts)
+        self._sql_update_pieces(updates)
+        if deletes:
+            cr.execute(SQL("DELETE FROM miko_support_activity WHERE id = ANY(%s)", deletes))
+        if stale_lines:
+            cr.execute(
+                SQL(
+                    "UPDATE account_analytic_line SET miko_needs_billing = TRUE WHERE id = ANY(%s)",
+                    list(stale_lines),
+                )
+            )
+            self.env["account.analytic.line"].invalidate_model(["miko_needs_billing"])
+        self.invalidate_model()
+        return created, updated, skipped
+
+    def _sql_insert_pieces(self, inserts):
+        if not inserts:
+            return
+        columns = [name for name, _type in PIECE_COLUMNS]
+        unnest = SQL(", ").join(
+            SQL("%s::%s[]", list(column), SQL(sql_type))
+            for column, (_name, sql_type) in zip(
+                zip(*inserts, strict=True), PIECE_COLUMNS, strict=True
+            )
+        )
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO miko_support_activity (%(columns)s, active, is_vendor_bug,
+                       needs_billing, block_billed_minutes, create_uid, create_date, write_uid,
+                       write_date)
+                SELECT v.*, TRUE, FALSE, TRUE, 0, %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s,
+                       now() AT TIME ZONE 'UTC'
+                  FROM unnest(%(unnest)s) AS v(%(columns)s)
+                    ON CONFLICT (source, source_ref, part) WHERE source_ref IS NOT NULL DO NOTHING
+                """,
+                columns=SQL(", ").join(SQL.identifier(name) for name in columns),
+                uid=self.env.uid,
+                unnest=unnest,
+            )
+        )
+
+    def _sql_update_pieces(self, updates):
+        if not updates:
+            return
+        names = ["id", *(name for name, _type in PIECE_COLUMNS)]
+        types = ["int", *(sql_type for _name, sql_type in PIECE_COLUMNS)]
+        unnest = SQL(", ").join(
+            SQL("%s::%s[]", list(column), SQL(sql_type))
+            for column, sql_type in zip(zip(*updates, strict=True), types, strict=True)
+        )
+        assignments = SQL(", ").join(
+            SQL("%s = v.%s", SQL.identifier(name), SQL.identifier(name)) for name in names[1:]
+        )
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE miko_support_activity a
+                   SET %(assignments)s, needs_billing = TRUE, write_uid = %(uid)s,
+                       write_date = now() AT TIME ZONE 'UTC'
+                  FROM unnest(%(unnest)s) AS v(%(columns)s)
+                 WHERE a.id = v.id
+                """,
+                assignments=assignments,
+                uid=self.env.uid,
+                unnest=unnest,
+                columns=SQL(", ").join(SQL.identifier(name) for name in names),
+            )
+        )
+
+
+def _piece_values(row, part):
+    day, begin, end = row["pieces"][part]
+    contract = row["contract"]
+    return (
+        contract.id,
+        contract.company_id.id,
+        contract.partner_id.id,
+        row["user_id"],
+        row["kind"],
+        begin,
+        end,
+        day,
+        row["subject"],
+        row["description"],
+        row["source"],
+        row["source_ref"],
+        part,
+        int((end - begin).total_seconds()),
+    )

@@ -1,0 +1,199 @@
+"""Activity capture: PBX call records and remote-desktop connection reports become activities."""
+
+import base64
+import binascii
+from datetime import UTC
+
+from odoo import api, models
+from odoo.exceptions import UserError
+
+from ..rules import RuleError, pbx_cdr, phones, teamviewer
+
+OPEN_CONTRACT_STATES = ("draft", "active", "suspended", "terminating")
+
+
+class SupportActivity(models.Model):
+    _inherit = "miko.support.activity"
+
+    @api.model
+    def import_pbx_cdr(self, data, pbx_tz=None):
+        """Import an Asterisk ``Master.csv`` (bytes, text or base64 text) of the PBX.
+
+        Answered calls of an engineer's extension with a customer's number become activities
+        (begin = answer, end = hang-up); unknown extensions or numbers go to the unmatched queue.
+        Idempotent: a re-import creates nothing new. Returns the counts, the unmatched count and
+        the errors with their line numbers.
+        """
+        company = self.env.company
+        tz_name = pbx_tz or company.miko_support_tz or "Europe/Moscow"
+        users = (
+            self.env["res.users"]
+            .sudo()
+            .search([("miko_pbx_extension", "!=", False), ("share", "=", False)])
+        )
+        extensions = {user.miko_pbx_extension.strip(): user for user in users}
+        parsed = self._parse_source(
+            lambda payload: pbx_cdr.parse_master_csv(payload, set(extensions), tz_name), data
+        )
+        return self._import_parsed(
+            parsed,
+            company,
+            lambda ref: extensions.get((ref or "").strip()),
+            self._contract_by_phone,
+        )
+
+    @api.model
+    def import_teamviewer_report(self, data, file_format="csv", tz=None):
+        """Import a TeamViewer connection report: CSV export or Web API JSON (connections)."""
+        company = self.env.company
+        tz_name = tz or company.miko_support_tz or "Europe/Moscow"
+        if file_format == "json":
+            parsed = self._parse_source(teamviewer.parse_connections_json, data)
+        elif file_format == "csv":
+            parsed = self._parse_source(
+                lambda payload: teamviewer.parse_connections_csv(payload, tz_name), data
+            )
+        else:
+            raise UserError(
+                self.env._(
+                    'Unknown report format "%(format)s": use csv or json.', format=file_format
+                )
+            )
+        return self._import_parsed(
+            parsed, company, self._engineer_by_teamviewer_ref, self._contract_by_device
+        )
+
+    @api.model
+    def _parse_source(self, parser, data):
+        if isinstance(data, str):
+            try:
+                payload = base64.b64decode(data, validate=True)
+            except (binascii.Error, ValueError):
+                payload = data.encode("utf-8")
+        else:
+            payload = data
+        try:
+            return parser(payload)
+        except RuleError as error:
+            raise UserError(self.env._(error.message)) from error
+
+    @api.model
+    def _engineer_by_teamviewer_ref(self, ref):
+        ref = (ref or "").strip()
+        if not ref:
+            return None
+        Users = self.env["res.users"].sudo()
+        return (
+            Users.search([("miko_teamviewer_ref", "=ilike", ref), ("share", "=", False)], limit=1)
+            or Users.search(
+                ["|", ("login", "=ilike", ref), ("email", "=ilike", ref), ("share", "=", False)],
+                limit=1,
+            )
+            or None
+        )
+
+    @api.model
+    def _contract_by_phone(self, ref, company):
+        key = phones.normalize_phone(ref or "")
+        if not key:
+            return "customer", None
+        partners = self.env["res.partner"].sudo().search([("miko_phone_key", "=", key)])
+        if not partners:
+            return "customer", None
+        return self._single_open_contract(partners.commercial_partner_id, company)
+
+    @api.model
+    def _contract_by_device(self, ref, company):
+        device = (
+            self.env["miko.support.remote.device"]
+            .sudo()
+            .search(
+                [("device_ref", "=", teamviewer.device_ref(ref)), ("company_id", "=", company.id)],
+                limit=1,
+            )
+        )
+        if not device:
+            return "customer", None
+        return None, device.contract_id
+
+    @api.model
+    def _single_open_contract(self, commercial_partners, company):
+        contracts = (
+            self.env["miko.support.contract"]
+            .sudo()
+            .search(
+                [
+                    ("partner_id", "child_of", commercial_partners.ids),
+                    ("company_id", "=", company.id),
+                    ("state", "in", OPEN_CONTRACT_STATES),
+                ]
+            )
+        )
+        if len(contracts) != 1:
+            return "contract", None
+        return None, contracts
+
+    @api.model
+    def _import_parsed(self, parsed, company, find_engineer, find_contract):
+        matched, unmatched, reasons = [], [], []
+        for record in parsed.records:
+            engineer = find_engineer(record.get("engineer_ref"))
+            reason, contract = find_contract(record.get("customer_ref"), company)
+            if not engineer:
+                reason = "engineer"
+            if reason:
+                unmatched.append(record)
+                reasons.append(reason)
+                continue
+            matched.append(
+                {
+                    "contract": contract.id,
+                    "engineer": engineer.login,
+                    "kind": record["kind"],
+                    "start": record["start"].astimezone(UTC).isoformat(),
+                    "end": record["end"].astimezone(UTC).isoformat(),
+                    "subject": record["subject"],
+                    "description": record.get("description") or "",
+                    "source": record["source"],
+                    "source_ref": record["source_ref"],
+                }
+            )
+        queued = (
+            self.env["miko.support.activity.unmatched"].sudo()._queue(unmatched, reasons, company)
+        )
+        result = self.env["miko.support.contract"].register_activities(matched)
+        if matched:
+            failed = {error["index"] for error in result["errors"]}
+            self.env["miko.support.activity.unmatched"].sudo().search(
+                [
+                    ("state", "=", "open"),
+                    ("source", "in", list({r["source"] for r in matched})),
+                    (
+                        "source_ref",
+                        "in",
+                        [r["source_ref"] for i, r in enumerate(matched) if i not in failed],
+                    ),
+                ]
+            ).write({"state": "assigned"})
+        errors = [
+            {"line": line_no, "message": str(self.env._(message))}
+            for line_no, message in parsed.errors
+        ]
+        errors += [
+            {
+                "line": None,
+                "message": self.env._(
+                    "Record %(ref)s: %(message)s",
+                    ref=matched[error["index"]]["source_ref"],
+                    message=error["message"],
+                ),
+            }
+            for error in result["errors"]
+        ]
+        return {
+            "created": result["created"],
+            "updated": result["updated"],
+            "skipped": result["skipped"] + len(parsed.skipped) + (len(unmatched) - len(queued)),
+            "unmatched": len(queued),
+            "errors": errors,
+        }

@@ -1,0 +1,820 @@
+"""Tracked minutes of a contract: activity import, union billing, wallet consumption, statement."""
+
+import logging
+from collections import defaultdict
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from dateutil.relativedelta import relativedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+from ..rules import RuleError, intervals, money
+from .support_activity import ACTIVITY_KIND_CODES
+
+_logger = logging.getLogger(__name__)
+
+BILLING_BATCH = 2000
+ACTIVITY_COMPARED = ("contract_id", "user_id", "kind", "date_begin", "date_end", "subject")
+
+
+class SupportContract(models.Model):
+    _inherit = "miko.support.contract"
+
+    project_id = fields.Many2one(
+        "project.project",
+        string="Timesheet Project",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="Project whose timesheets carry the support day lines of this contract.",
+    )
+    support_activity_ids = fields.One2many(
+        "miko.support.activity", "contract_id", string="Support Activities"
+    )
+    support_activity_count = fields.Integer(compute="_compute_support_activity_count")
+
+    def _compute_support_activity_count(self):
+        counts = dict(
+            self.env["miko.support.activity"]._read_group(
+                [("contract_id", "in", self.ids)], ["contract_id"], ["__count"]
+            )
+        )
+        for contract in self:
+            contract.support_activity_count = counts.get(contract, 0)
+
+    def action_view_support_activities(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "miko_support_contract.miko_support_activity_action"
+        )
+        action["domain"] = [("contract_id", "=", self.id)]
+        action["context"] = {"default_contract_id": self.id}
+        return action
+
+    def action_post_consumption(self):
+        """Bill the pending days and charge the wallets now (what the daily cron does)."""
+        self._bill_pending_days()
+        self._post_consumption()
+        return True
+
+    # ------------------------------------------------------------------------------------------
+    # Integration API: activities
+    # ------------------------------------------------------------------------------------------
+    @api.model
+    def register_activities(self, records):
+        """Create or update activities in bulk, idempotently by (``source``, ``source_ref``).
+
+        Each record: ``contract`` (number or id), ``engineer`` (user login), ``kind``, ``start``
+        and ``end`` (ISO 8601 with offset), ``subject``, ``description``, ``source``,
+        ``source_ref``. Returns ``{"created", "updated", "skipped", "errors": [{"index",
+        "message"}]}``; invalid records are reported and the valid ones still saved.
+        """
+        Activity = self.env["miko.support.activity"]
+        Activity.check_access("create")
+        if not isinstance(records, (list, tuple)):
+            raise UserError(self.env._("register_activities expects a list of activity records."))
+        result = {"created": 0, "updated": 0, "skipped": 0, "errors": []}
+        rows = self._prepare_activity_rows(records, result["errors"])
+        result["skipped"] += sum(row.get("duplicates", 0) for row in rows)
+        if rows:
+            created, updated, skipped = Activity._upsert_rows(rows, result["errors"])
+            result["created"] += created
+            result["updated"] += updated
+            result["skipped"] += skipped
+        result["errors"].sort(key=lambda error: error["index"])
+        return result
+
+    def _prepare_activity_rows(self, records, errors):
+        """Validate the records; return one row per valid record (with its day pieces)."""
+        contracts_by_key = self._activity_contracts(records)
+        users_by_login = self._activity_engineers(records)
+        is_manager = self.env.user.has_group("miko_support_contract.group_manager")
+        rows = {}
+        for index, record in enumerate(records):
+            try:
+                row = self._prepare_activity_row(record, contracts_by_key, users_by_login)
+                if not is_manager and row["user_id"] != self.env.uid:
+                    raise UserError(
+                        self.env._(
+                            "Only a support manager may register activities of another engineer "
+                            "(%(engineer)s).",
+                            engineer=record.get("engineer"),
+                        )
+                    )
+            except (UserError, RuleError) as error:
+                message = error.args[0] if isinstance(error, UserError) else error.message
+                errors.append({"index": index, "message": str(self.env._(message))})
+                continue
+            key = (row["source"], row["source_ref"])
+            previous = rows.get(key)
+            if previous is not None:
+                if previous["compare"] != row["compare"]:
+                    errors.append(
+                        {
+                            "index": index,
+                            "message": self.env._(
+                                "Record %(index)s repeats source reference %(ref)s of record "
+                                "%(first)s with different data.",
+                                index=index,
+                                ref=row["source_ref"],
+                                first=previous["index"],
+                            ),
+                        }
+                    )
+                row["duplicate"] = True
+                previous.setdefault("duplicates", 0)
+                previous["duplicates"] += 1
+                continue
+            row["index"] = index
+            rows[key] = row
+        return list(rows.values())
+
+    def _activity_contracts(self, records):
+        ids, names = set(), set()
+        for record in records:
+            value = record.get("contract") if isinstance(record, dict) else None
+            if isinstance(value, int) and not isinstance(value, bool):
+                ids.add(value)
+            elif isinstance(value, str) and value.strip():
+                names.add(value.strip())
+        Contract = self.env["miko.support.contract"]
+        found = (
+            Contract.search(["|", ("id", "in", list(ids)), ("name", "in", list(names))])
+            if ids or names
+            else Contract
+        )
+        by_key = {}
+        for contract in found:
+            by_key[contract.id] = contract
+            by_key[contract.name] = contract
+        return by_key
+
+    def _activity_engineers(self, records):
+        logins = {
+            record.get("engineer")
+            for record in records
+            if isinstance(record, dict) and isinstance(record.get("engineer"), str)
+        }
+        users = (
+            self.env["res.users"]
+            .sudo()
+            .search([("login", "in", list(logins)), ("share", "=", False)])
+        )
+        return {user.login: user for user in users}
+
+    def _prepare_activity_row(self, record, contracts_by_key, users_by_login):
+        if not isinstance(record, dict):
+            raise UserError(self.env._("The record is not an object with activity fields."))
+        contract_key = record.get("contract")
+        if isinstance(contract_key, str):
+            contract_key = contract_key.strip()
+        contract = contracts_by_key.get(contract_key)
+        if not contract:
+            raise UserError(
+                self.env._(
+                    'Unknown support contract "%(contract)s" (field "contract").',
+                    contract=contract_key,
+                )
+            )
+        user = users_by_login.get(record.get("engineer"))
+        if not user:
+            raise UserError(
+                self.env._(
+                    'Unknown engineer "%(engineer)s" (field "engineer": an internal user\'s '
+                    "login).",
+                    engineer=record.get("engineer"),
+                )
+            )
+        kind = record.get("kind")
+        if kind not in ACTIVITY_KIND_CODES:
+            raise UserError(
+                self.env._(
+                    'Unknown activity kind "%(kind)s" (field "kind"): use one of %(kinds)s.',
+                    kind=kind,
+                    kinds=", ".join(sorted(ACTIVITY_KIND_CODES)),
+                )
+            )
+        begin = self._parse_activity_moment(record.get("start"), "start")
+        end = self._parse_activity_moment(record.get("end"), "end")
+        tz_name = contract.company_id.miko_support_tz or intervals.MOSCOW
+        intervals.validate_interval(begin, end, tz_name)
+        values = {}
+        for name, limit in (("subject", 512), ("source", 64), ("source_ref", 256)):
+            value = record.get(name)
+            if not isinstance(value, str) or not value.strip():
+                raise UserError(
+                    self.env._('Field "%(field)s" is required.', field=name),
+                )
+            if len(value) > limit:
+                raise UserError(
+                    self.env._(
+                        'Field "%(field)s" is longer than %(limit)s characters.',
+                        field=name,
+                        limit=limit,
+                    )
+                )
+            values[name] = value.strip()
+        description = record.get("description") or ""
+        if not isinstance(description, str):
+            raise UserError(self.env._('Field "description" must be text.'))
+        pieces = intervals.split_by_local_day(begin, end, tz_name)
+        locked_until = contract.sudo().locked_until
+        if locked_until and pieces[0][0] <= locked_until:
+            raise UserError(
+                self.env._(
+                    "The activity of %(day)s falls in a month closed by its UPD (contract "
+                    "%(contract)s is locked until %(locked)s).",
+                    day=pieces[0][0],
+                    contract=contract.display_name,
+                    locked=locked_until,
+                )
+            )
+        return {
+            "contract": contract,
+            "user_id": user.id,
+            "kind": kind,
+            "subject": values["subject"],
+            "description": description,
+            "source": values["source"],
+            "source_ref": values["source_ref"],
+            "pieces": pieces,
+            "compare": (contract.id, user.id, kind, begin, end, values["subject"], description),
+        }
+
+    def _parse_activity_moment(self, value, field_name):
+        if isinstance(value, str):
+            try:
+                moment = datetime.fromisoformat(value.strip())
+            except ValueError:
+                moment = None
+            if moment is not None and moment.tzinfo is not None:
+                return moment.astimezone(UTC).replace(tzinfo=None, microsecond=0)
+        raise UserError(
+            self.env._(
+                'Field "%(field)s" must be an ISO 8601 date and time with its UTC offset, e.g. '
+                "2026-11-24T10:42:00+03:00 (got %(value)s).",
+                field=field_name,
+                value=value,
+            )
+        )
+
+    # ------------------------------------------------------------------------------------------
+    # Billing: union of intervals per engineer, contract and day
+    # ------------------------------------------------------------------------------------------
+    @api.model
+    def _pending_billing_groups(self, contract_ids=None):
+        Activity = self.env["miko.support.activity"]
+        Activity.flush_model()
+        self.env["account.analytic.line"].flush_model(
+            ["miko_contract_id", "user_id", "date", "miko_needs_billing"]
+        )
+        contract_filter = (
+            SQL("AND contract_id = ANY(%s)", list(contract_ids)) if contract_ids else SQL()
+        )
+        line_filter = (
+            SQL("AND miko_contract_id = ANY(%s)", list(contract_ids)) if contract_ids else SQL()
+        )
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT contract_id, user_id, day FROM miko_support_activity
+                 WHERE needs_billing %s
+                 UNION
+                SELECT miko_contract_id, user_id, date FROM account_analytic_line
+                 WHERE miko_needs_billing %s
+                 ORDER BY 1, 2, 3
+                """,
+                contract_filter,
+                line_filter,
+            )
+        )
+        return self.env.cr.fetchall()
+
+    def _bill_pending_days(self, batch_size=BILLING_BATCH):
+        """Bill every (contract, engineer, day) whose activities changed; ``self`` may limit it."""
+        groups = self._pending_billing_groups(self.ids or None)
+        for start in range(0, len(groups), batch_size):
+            self._bill_groups(groups[start : start + batch_size])
+        return len(groups)
+
+    @api.model
+    def _bill_groups(self, groups):
+        """Recompute the union, the trails and the day lines of ``(contract, user, day)`` groups."""
+        if not groups:
+            return
+        cr = self.env.cr
+        contract_ids, user_ids, days = (list(column) for column in zip(*groups, strict=True))
+        cr.execute(
+            SQL(
+                """
+                SELECT a.id, a.contract_id, a.user_id, a.day, a.date_begin, a.date_end,
+                       a.is_vendor_bug, a.active, a.raw_seconds
+                  FROM miko_support_activity a
+                  JOIN unnest(%s::int[], %s::int[], %s::date[]) AS g(contract_id, user_id, day)
+                    ON a.contract_id = g.contract_id AND a.user_id = g.user_id AND a.day = g.day
+                """,
+                contract_ids,
+                user_ids,
+                days,
+            )
+        )
+        by_group = defaultdict(list)
+        inactive_ids = []
+        for row in cr.fetchall():
+            if row[7]:
+                by_group[row[1], row[2], row[3]].append(row)
+            else:
+                inactive_ids.append(row[0])
+        lines = self._support_day_lines(groups)
+        trail_rows = []
+        line_updates = {}
+        to_create = []
+        for group in groups:
+            rows = by_group.get(tuple(group), [])
+            billable = [(row[0], row[4], row[5]) for row in rows if not row[6]]
+            billing = intervals.bill_day(billable)
+            raw = sum(row[8] for row in rows)
+            nonbillable = sum(row[8] for row in rows if row[6])
+            values = {
+                "miko_billed_minutes": billing.billed_minutes,
+                "miko_raw_minutes": intervals.round_half_up_minutes(raw),
+                "miko_nonbillable_minutes": intervals.round_half_up_minutes(nonbillable),
+                "unit_amount": billing.billed_minutes / 60.0,
+            }
+            line = lines.get(tuple(group))
+            if line is None and rows:
+                to_create.append((group, values))
+            elif line is not None:
+                line_updates[line] = values
+            for row in rows:
+                entry = billing.trail.get(row[0])
+                if entry is None:
+                    trail_rows.append((row[0], None, None, None, 0, tuple(group)))
+                else:
+                    block = billing.blocks[entry.block_index]
+                    trail_rows.append(
+                        (
+                            row[0],
+                            entry.block_index + 1,
+                            block.start,
+                            block.end,
+                            block.billed_minutes,
+                            tuple(group),
+                        )
+                    )
+        created = self._create_support_day_lines(to_create)
+        lines.update(created)
+        AnalyticLine = self.env["account.analytic.line"].sudo().with_context(miko_billing=True)
+        for line, values in line_updates.items():
+            changed = {
+                name: value
+                for name, value in values.items()
+                if (
+                    line[name] != value if name != "unit_amount" else abs(line[name] - value) > 1e-9
+                )
+            }
+            if line.miko_needs_billing:
+                changed["miko_needs_billing"] = False
+            if "miko_billed_minutes" in changed:
+                changed["miko_to_charge"] = True
+            if changed:
+                AnalyticLine.browse(line.id).write(changed)
+        self.env["account.analytic.line"].flush_model()
+        if trail_rows:
+            cr.execute(
+                SQL(
+                    """
+                    UPDATE miko_support_activity a
+                       SET block_index = v.block_index,
+                           block_begin = v.block_begin,
+                           block_end = v.block_end,
+                           block_billed_minutes = v.block_minutes,
+                           timesheet_id = v.timesheet_id,
+                           needs_billing = FALSE
+                      FROM unnest(%s::int[], %s::int[], %s::timestamp[], %s::timestamp[],
+                                  %s::int[], %s::int[])
+                           AS v(id, block_index, block_begin, block_end, block_minutes,
+                                timesheet_id)
+                     WHERE a.id = v.id
+                    """,
+                    [row[0] for row in trail_rows],
+                    [row[1] for row in trail_rows],
+                    [row[2] for row in trail_rows],
+                    [row[3] for row in trail_rows],
+                    [row[4] for row in trail_rows],
+                    [lines[row[5]].id for row in trail_rows],
+                )
+            )
+        if inactive_ids:
+            cr.execute(
+                SQL(
+                    "UPDATE miko_support_activity SET needs_billing = FALSE, timesheet_id = NULL, "
+                    "block_index = NULL, block_billed_minutes = 0 WHERE id = ANY(%s)",
+                    inactive_ids,
+                )
+            )
+        self.env["miko.support.activity"].invalidate_model(
+            [
+                "block_index",
+                "block_begin",
+                "block_end",
+                "block_billed_minutes",
+                "timesheet_id",
+                "needs_billing",
+            ]
+        )
+        self.env["account.analytic.line"].invalidate_model(["miko_activity_ids"])
+
+    @api.model
+    def _support_day_lines(self, groups):
+        contract_ids, user_ids, days = (list(column) for column in zip(*groups, strict=True))
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT l.id, l.miko_contract_id, l.user_id, l.date
+                  FROM account_analytic_line l
+                  JOIN unnest(%s::int[], %s::int[], %s::date[]) AS g(contract_id, user_id, day)
+                    ON l.miko_contract_id = g.contract_id AND l.user_id = g.user_id
+                   AND l.date = g.day
+                """,
+                contract_ids,
+                user_ids,
+                days,
+            )
+        )
+        rows = self.env.cr.fetchall()
+        lines = self.env["account.analytic.line"].sudo().browse([row[0] for row in rows])
+        by_id = {line.id: line for line in lines}
+        return {(row[1], row[2], row[3]): by_id[row[0]] for row in rows}
+
+    @api.model
+    def _create_support_day_lines(self, to_create):
+        if not to_create:
+            return {}
+        contracts = self.browse({group[0] for group, _values in to_create}).sudo()
+        for contract in contracts.filtered(lambda c: not c.project_id):
+            contract._ensure_timesheet_project()
+        users = self.env["res.users"].sudo().browse({group[1] for group, _values in to_create})
+        employees = {}
+        for contract in contracts:
+            for user in users:
+                employees[contract.id, user.id] = self._support_employee(user, contract.company_id)
+        vals_list = []
+        for (contract_id, user_id, day), values in to_create:
+            contract = self.browse(contract_id).sudo()
+            vals_list.append(
+                {
+                    **values,
+                    "name": self.env._("Technical support"),
+                    "date": day,
+                    "project_id": contract.project_id.id,
+                    "user_id": user_id,
+                    "employee_id": employees[contract_id, user_id].id,
+                    "company_id": contract.company_id.id,
+                    "miko_contract_id": contract_id,
+                    "miko_to_charge": True,
+                }
+            )
+        created = (
+            self.env["account.analytic.line"]
+            .sudo()
+            .with_context(miko_billing=True)
+            .create(vals_list)
+        )
+        return {(line.miko_contract_id.id, line.user_id.id, line.date): line for line in created}
+
+    @api.model
+    def _support_employee(self, user, company):
+        Employee = self.env["hr.employee"].sudo().with_context(active_test=False)
+        employee = Employee.search(
+            [("user_id", "=", user.id), ("company_id", "=", company.id)], limit=1
+        )
+        if not employee:
+            employee = Employee.create(
+                {"name": user.name, "user_id": user.id, "company_id": company.id}
+            )
+            _logger.info("created employee %s for engineer %s", employee.id, user.login)
+        return employee
+
+    def _ensure_timesheet_project(self):
+        self.ensure_one()
+        if self.project_id:
+            return self.project_id
+        project = (
+            self.env["project.project"]
+            .sudo()
+            .with_company(self.company_id)
+            .create(
+                {
+                    "name": self.env._(
+                        "Support %(contract)s — %(customer)s",
+                        contract=self.name,
+                        customer=self.partner_id.display_name,
+                    ),
+                    "partner_id": self.partner_id.id,
+                    "company_id": self.company_id.id,
+                    "allow_timesheets": True,
+                    "privacy_visibility": "employees",
+                }
+            )
+        )
+        self.sudo().project_id = project
+        return project
+
+    # ------------------------------------------------------------------------------------------
+    # Wallet consumption
+    # ------------------------------------------------------------------------------------------
+    def _post_consumption(self, credit_kind="consumption"):
+        """Charge the wallets for billed minutes not yet in them; ``self`` may limit contracts.
+
+        Per contract and month, the day amounts are allocated cumulatively (the month's total is
+        the exact minutes × rate ÷ 60 rounded once); each day's difference between that target
+        and what its ledger entries already hold is booked, so a second run books nothing and an
+        edit books only the correction. Entries are dated the day of the work.
+        """
+        AnalyticLine = self.env["account.analytic.line"]
+        AnalyticLine.flush_model()
+        contract_filter = SQL("AND miko_contract_id = ANY(%s)", self.ids) if self else SQL()
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT DISTINCT miko_contract_id, date_trunc('month', date)::date
+                  FROM account_analytic_line
+                 WHERE miko_to_charge %s
+                 ORDER BY 1, 2
+                """,
+                contract_filter,
+            )
+        )
+        posted = self.env["miko.support.wallet.entry"]
+        for contract_id, month_start in self.env.cr.fetchall():
+            contract = self.browse(contract_id).sudo()
+            posted |= contract._charge_month(month_start, credit_kind)
+        return posted
+
+    def _charge_month(self, month_start, credit_kind="consumption"):
+        self.ensure_one()
+        cr = self.env.cr
+        month_end = month_start + relativedelta(months=1, days=-1)
+        if self.locked_until and month_end <= self.locked_until:
+            self._clear_to_charge(month_start, month_end)
+            return self.env["miko.support.wallet.entry"]
+        cr.execute(
+            SQL(
+                """
+                SELECT date, SUM(miko_billed_minutes) FROM account_analytic_line
+                 WHERE miko_contract_id = %s AND date BETWEEN %s AND %s
+              GROUP BY date
+                """,
+                self.id,
+                month_start,
+                month_end,
+            )
+        )
+        day_minutes = dict(cr.fetchall())
+        self.env["miko.support.wallet.entry"].flush_model()
+        cr.execute(
+            SQL(
+                """
+                SELECT date, COUNT(*), COALESCE(-SUM(amount), 0), COALESCE(SUM(minutes), 0)
+                  FROM miko_support_wallet_entry
+                 WHERE contract_id = %s AND date BETWEEN %s AND %s
+                   AND source_key LIKE %s
+              GROUP BY date
+                """,
+                self.id,
+                month_start,
+                month_end,
+                f"billing:{self.id}:%",
+            )
+        )
+        charged = {row[0]: row[1:] for row in cr.fetchall()}
+        targets = dict(
+            money.allocate_cumulative(
+                (day, int(minutes), self._rate_at(day)) for day, minutes in day_minutes.items()
+            )
+        )
+        vals_list = []
+        for day in sorted(set(targets) | set(charged)):
+            target_amount = targets.get(day, Decimal("0.00"))
+            target_minutes = int(day_minutes.get(day, 0))
+            count, charged_amount, charged_minutes = charged.get(day, (0, Decimal(0), 0))
+            delta = target_amount - money.to_decimal(charged_amount)
+            delta_minutes = target_minutes - int(charged_minutes)
+            if not delta and not delta_minutes:
+                continue
+            if self.locked_until and day <= self.locked_until:
+                continue
+            is_correction = count > 0
+            kind = credit_kind if delta < 0 or delta_minutes < 0 else "consumption"
+            vals_list.append(
+                {
+                    "contract_id": self.id,
+                    "date": day,
+                    "kind": kind,
+                    "amount": float(-delta),
+                    "minutes": delta_minutes,
+                    "name": self._consumption_label(day, delta_minutes, is_correction, kind),
+                    "source_key": f"billing:{self.id}:{day.isoformat()}:{count + 1}",
+                }
+            )
+        entries = (
+            self._wallet_post(vals_list) if vals_list else self.env["miko.support.wallet.entry"]
+        )
+        self._clear_to_charge(month_start, month_end)
+        return entries
+
+    def _consumption_label(self, day, minutes, is_correction, kind):
+        if kind == "credit":
+            return self.env._(
+                "Credit for work not billed (vendor bug) on %(day)s: %(minutes)s min",
+                day=day,
+                minutes=-minutes,
+            )
+        if is_correction:
+            return self.env._(
+                "Correction of the support on %(day)s: %(minutes)s min", day=day, minutes=minutes
+            )
+        return self.env._("Technical support on %(day)s: %(minutes)s min", day=day, minutes=minutes)
+
+    def _clear_to_charge(self, date_from, date_to):
+        self.env.cr.execute(
+            SQL(
+                "UPDATE account_analytic_line SET miko_to_charge = FALSE "
+                "WHERE miko_to_charge AND miko_contract_id = %s AND date BETWEEN %s AND %s",
+                self.id,
+                date_from,
+                date_to,
+            )
+        )
+        self.env["account.analytic.line"].invalidate_model(["miko_to_charge"])
+
+    @api.model
+    def _cron_post_consumption(self):
+        """Bill changed days and charge the wallets (daily cron; safe twice or concurrently).
+
+        A transaction-level advisory lock lets one run work at a time: a concurrent run finds the
+        lock taken and returns, leaving the work to the run that holds it. Re-running books
+        nothing new: the ledger is compared to the billed minutes, day by day.
+        """
+        self.env.cr.execute(SQL("SELECT pg_try_advisory_xact_lock(%s)", _advisory_key()))
+        if not self.env.cr.fetchone()[0]:
+            _logger.info("consumption posting already running: skipped")
+            return False
+        self._bill_pending_days()
+        entries = self._post_consumption()
+        _logger.info("consumption posting: %s wallet entries", len(entries))
+        return True
+
+    # ------------------------------------------------------------------------------------------
+    # Statement
+    # ------------------------------------------------------------------------------------------
+    def get_statement(self, date_from, date_to):
+        """The statement of account for a period, as a JSON-serialisable dict.
+
+        ``days`` (each with ``date``, ``billed_minutes``, ``amount``, ``lines`` and the engineers'
+        ``work_descriptions``), ``billed_minutes``, ``performed_amount`` (consumption and credits
+        booked in the period), ``receipts_amount``, ``balance_start`` and ``balance_end``. Amounts
+        are those of the wallet ledger, so the statement always agrees with it.
+        """
+        self.ensure_one()
+        self.check_access("read")
+        date_from = fields.Date.to_date(date_from)
+        date_to = fields.Date.to_date(date_to)
+        if not date_from or not date_to or date_from > date_to:
+            raise UserError(
+                self.env._(
+                    "Statement of %(contract)s: the period start must not be after its end.",
+                    contract=self.display_name,
+                )
+            )
+        contract = self.sudo()
+        tz_name = contract.company_id.miko_support_tz or intervals.MOSCOW
+        activities = (
+            self.env["miko.support.activity"]
+            .sudo()
+            .search(
+                [
+                    ("contract_id", "=", contract.id),
+                    ("day", ">=", date_from),
+                    ("day", "<=", date_to),
+                ],
+                order="day, date_begin, id",
+            )
+        )
+        day_lines = (
+            self.env["account.analytic.line"]
+            .sudo()
+            .search(
+                [
+                    ("miko_contract_id", "=", contract.id),
+                    ("date", ">=", date_from),
+                    ("date", "<=", date_to),
+                ],
+                order="date, id",
+            )
+        )
+        entries = (
+            self.env["miko.support.wallet.entry"]
+            .sudo()
+            .search(
+                [
+                    ("contract_id", "=", contract.id),
+                    ("date", ">=", date_from),
+                    ("date", "<=", date_to),
+                ]
+            )
+        )
+        service = defaultdict(Decimal)
+        performed = receipts = Decimal(0)
+        for entry in entries:
+            amount = money.to_decimal(entry.amount)
+            if entry.kind in ("consumption", "credit"):
+                service[entry.date] -= amount
+                performed -= amount
+            elif entry.kind in ("receipt", "refund"):
+                receipts += amount
+        kinds = dict(
+            self.env["miko.support.activity"]._fields["kind"]._description_selection(self.env)
+        )
+        days = {}
+        for line in day_lines:
+            day = days.setdefault(line.date, _statement_day(line.date))
+            day["billed_minutes"] += line.miko_billed_minutes
+            day["nonbillable_minutes"] += line.miko_nonbillable_minutes
+            day["work_descriptions"].append(
+                {"engineer": line.user_id.name, "description": line.name or ""}
+            )
+        for activity in activities:
+            day = days.setdefault(activity.day, _statement_day(activity.day))
+            day["lines"].append(
+                {
+                    "id": activity.id,
+                    "subject": activity.subject,
+                    "kind": activity.kind,
+                    "kind_label": kinds.get(activity.kind),
+                    "start": self.env["miko.support.activity"]._local_datetime_text(
+                        activity.date_begin, tz_name
+                    ),
+                    "end": self.env["miko.support.activity"]._local_datetime_text(
+                        activity.date_end, tz_name
+                    ),
+                    "raw_seconds": activity.raw_seconds,
+                    "raw_minutes": round(activity.raw_seconds / 60.0, 2),
+                    "engineer": activity.user_id.name,
+                    "engineer_organisation": _engineer_organisation(activity.user_id, contract),
+                    "description": activity.description or "",
+                    "block": activity.block_index or None,
+                    "block_billed_minutes": activity.block_billed_minutes,
+                    "charged": not activity.is_vendor_bug,
+                    "bug_reference": activity.bug_reference or None,
+                    "request": activity.request_id.display_name or None,
+                }
+            )
+        for day_date, amount in service.items():
+            days.setdefault(day_date, _statement_day(day_date))["amount"] = float(amount)
+        ordered = [days[key] for key in sorted(days)]
+        for day in ordered:
+            day["date"] = day["date"].isoformat()
+        return {
+            "contract": contract.name,
+            "customer": contract.partner_id.display_name,
+            "currency": contract.currency_id.name,
+            "date_from": date_from.isoformat(),
+            "date_to": date_to.isoformat(),
+            "days": ordered,
+            "billed_minutes": sum(day["billed_minutes"] for day in ordered),
+            "performed_amount": float(performed),
+            "receipts_amount": float(receipts),
+            "balance_start": float(
+                money.to_decimal(contract.wallet_balance_at(date_from - relativedelta(days=1)))
+            ),
+            "balance_end": float(money.to_decimal(contract.wallet_balance_at(date_to))),
+        }
+
+
+def _statement_day(day):
+    return {
+        "date": day,
+        "billed_minutes": 0,
+        "nonbillable_minutes": 0,
+        "amount": 0.0,
+        "lines": [],
+        "work_descriptions": [],
+    }
+
+
+def _engineer_organisation(user, contract):
+    """The engineer's organisation: a subcontracting partner company, or the vendor itself."""
+    parent = user.partner_id.parent_id
+    if parent and parent.is_company and parent != contract.company_id.partner_id:
+        return parent.display_name
+    return contract.company_id.partner_id.display_name
+
+
+def _advisory_key():
+    """A stable 63-bit key for the consumption-posting advisory lock."""
+    return int.from_bytes(b"mikobill", "big") & 0x7FFFFFFFFFFFFFFF
