@@ -13,12 +13,16 @@
         "security/miko_support_activity_security.xml",
         "data/ir_sequence_data.xml",
         "data/miko_billing_cron.xml",
+        "data/mail_template_statement.xml",
         "wizards/prepayment_invoice_wizard_views.xml",
         "views/miko_support_contract_views.xml",
         "views/miko_support_wallet_entry_views.xml",
         "views/res_partner_views.xml",
         "views/menus.xml",
+        "reports/report_support_statement.xml",
+        "wizards/statement_wizard_views.xml",
         "views/miko_support_activity_views.xml",
+        "views/portal_templates.xml",
         "reports/report_prepayment_invoice.xml",
     ],
     "demo": [
@@ -26,6 +30,11 @@
     ],
     "external_dependencies": {
         "python": ["python-stdnum", "segno", "holidays", "defusedxml", "openpyxl", "xlsxwriter"],
+    },
+    "assets": {
+        "web.assets_tests": [
+            "miko_support_contract/static/tests/tours/*.js",
+        ],
     },
     "post_init_hook": "_post_init_hook",
     "installable": True,

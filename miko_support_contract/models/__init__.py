@@ -16,3 +16,4 @@ from . import support_activity_unmatched
 from . import support_remote_device
 from . import support_contract_billing
 from . import account_analytic_line
+from . import support_contract_statement

@@ -8,7 +8,7 @@ from decimal import Decimal
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from ..rules import RuleError, intervals, money
@@ -682,6 +682,16 @@ class SupportContract(models.Model):
         """
         self.ensure_one()
         self.check_access("read")
+        user = self.env.user
+        if not self.env.su and not (
+            user._is_portal() or user.has_group("miko_support_contract.group_sales")
+        ):
+            raise AccessError(
+                self.env._(
+                    "Only sales, finance and the customer may see the statement of %(contract)s.",
+                    contract=self.display_name,
+                )
+            )
         date_from = fields.Date.to_date(date_from)
         date_to = fields.Date.to_date(date_to)
         if not date_from or not date_to or date_from > date_to:

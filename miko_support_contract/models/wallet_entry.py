@@ -70,6 +70,7 @@ class WalletEntry(models.Model):
     def create(self, vals_list):
         entries = super().create(vals_list)
         entries._apply_to_balance()
+        entries.contract_id._check_balance_alerts()
         return entries
 
     def write(self, vals):  # pylint: disable=method-required-super

@@ -370,7 +370,9 @@ class TestActivityCapture(MikoSupportCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.contract = cls.create_contract()
-        cls.env["res.users"].search([("miko_pbx_extension", "!=", False)]).miko_pbx_extension = False
+        cls.env["res.users"].search(
+            [("miko_pbx_extension", "!=", False)]
+        ).miko_pbx_extension = False
         cls.engineer.miko_pbx_extension = "101"
         cls.engineer.miko_teamviewer_ref = "Ivan Petrov"
         cls.customer.phone = "+7 (985) 123-45-67"

@@ -1,2 +1,3 @@
 from . import prepayment_invoice_wizard
 from . import activity_import_wizard
+from . import statement_wizard

@@ -1,0 +1,140 @@
+from datetime import date, timedelta
+
+from odoo import fields, http
+from odoo.exceptions import AccessError, MissingError, UserError
+from odoo.http import request
+
+from odoo.addons.portal.controllers.portal import CustomerPortal
+
+CHART_DAYS = 90
+
+
+class MikoSupportPortal(CustomerPortal):
+    """The customer's support contracts under /my/support: balance, statements, consent."""
+
+    def _prepare_home_portal_values(self, counters):
+        values = super()._prepare_home_portal_values(counters)
+        if "support_contract_count" in counters:
+            Contract = request.env["miko.support.contract"]
+            values["support_contract_count"] = (
+                Contract.search_count([]) if Contract.has_access("read") else 0
+            )
+        return values
+
+    def _support_contract(self, contract_id, access_token=None):
+        """The contract if this visitor may see it, else a 404 (never another customer's)."""
+        try:
+            return self._document_check_access("miko.support.contract", contract_id, access_token)
+        except (AccessError, MissingError):
+            raise request.not_found() from None
+
+    @http.route(["/my/support"], type="http", auth="user", website=True)
+    def portal_my_support(self, **kwargs):
+        values = self._prepare_portal_layout_values()
+        values.update(
+            {
+                "contracts": request.env["miko.support.contract"].search([]),
+                "page_name": "support",
+            }
+        )
+        return request.render("miko_support_contract.portal_my_support", values)
+
+    @http.route(["/my/support/<int:contract_id>"], type="http", auth="public", website=True)
+    def portal_support_contract(self, contract_id, access_token=None, message=None, **kwargs):
+        contract = self._support_contract(contract_id, access_token)
+        today = fields.Date.context_today(contract)
+        values = self._get_page_view_values(
+            contract,
+            access_token,
+            {
+                "contract": contract,
+                "page_name": "support_contract",
+                "balance_points": _balance_points(contract, today),
+                "date_from": today - timedelta(days=30),
+                "date_to": today,
+                "message": message,
+                "can_consent": contract.balance < 0 and not contract.overrun_consent_ids,
+            },
+            "my_support_history",
+            False,
+        )
+        return request.render("miko_support_contract.portal_support_contract", values)
+
+    @http.route(
+        ["/my/support/<int:contract_id>/statement"], type="http", auth="public", website=True
+    )
+    def portal_support_statement(
+        self, contract_id, access_token=None, date_from=None, date_to=None, file_format="pdf", **kw
+    ):
+        contract = self._support_contract(contract_id, access_token)
+        try:
+            start = date.fromisoformat(date_from) if date_from else None
+            end = date.fromisoformat(date_to) if date_to else None
+        except ValueError:
+            start = end = None
+        if not start or not end or start > end:
+            return request.make_response(
+                request.env._("Choose a period: the start date must not be after the end date."),
+                headers=[("Content-Type", "text/plain; charset=utf-8")],
+                status=400,
+            )
+        if file_format == "xlsx":
+            content = contract._statement_xlsx(start, end)
+            mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        else:
+            content = contract._statement_pdf(start, end)
+            mimetype = "application/pdf"
+            file_format = "pdf"
+        filename = contract._statement_file_name(start, end, file_format)
+        return request.make_response(
+            content,
+            headers=[
+                ("Content-Type", mimetype),
+                ("Content-Length", len(content)),
+                ("Content-Disposition", http.content_disposition(filename)),
+            ],
+        )
+
+    @http.route(
+        ["/my/support/<int:contract_id>/request_statement"],
+        type="http",
+        auth="user",
+        methods=["POST"],
+        website=True,
+    )
+    def portal_support_request_statement(self, contract_id, access_token=None, **kwargs):
+        contract = self._support_contract(contract_id, access_token)
+        contract.action_send_statement_now()
+        return request.redirect(f"/my/support/{contract.id}?message=statement_sent")
+
+    @http.route(
+        ["/my/support/<int:contract_id>/consent"],
+        type="http",
+        auth="user",
+        methods=["POST"],
+        website=True,
+    )
+    def portal_support_consent(self, contract_id, access_token=None, **kwargs):
+        contract = self._support_contract(contract_id, access_token)
+        try:
+            contract._record_portal_consent(request.env.user)
+        except UserError:
+            return request.redirect(f"/my/support/{contract.id}?message=consent_refused")
+        return request.redirect(f"/my/support/{contract.id}?message=consent_recorded")
+
+
+def _balance_points(contract, today):
+    """Points of an SVG polyline of the balance over the last days (600 × 120 box)."""
+    start = today - timedelta(days=CHART_DAYS)
+    balances = contract._daily_balances(start, today)
+    if not balances:
+        return {"points": "", "min": 0.0, "max": 0.0}
+    low, high = min(balances), max(balances)
+    span = (high - low) or 1.0
+    step = 600.0 / max(len(balances) - 1, 1)
+    points = " ".join(
+        f"{index * step:.1f},{120 - (value - low) / span * 110 - 5:.1f}"
+        for index, value in enumerate(balances)
+    )
+    zero = 120 - (0 - low) / span * 110 - 5 if low < 0 < high else None
+    return {"points": points, "min": low, "max": high, "zero": zero}
