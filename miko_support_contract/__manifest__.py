@@ -6,7 +6,7 @@
     "author": "MIKO",
     "website": "https://example.invalid/miko",
     "license": "LGPL-3",
-    "depends": ["account", "hr_timesheet", "portal", "mail"],
+    "depends": ["account", "hr_timesheet", "portal", "mail", "project"],
     "data": [
         "security/miko_support_security.xml",
         "security/ir.model.access.csv",
@@ -17,9 +17,15 @@
         "views/res_partner_views.xml",
         "views/menus.xml",
         "reports/report_prepayment_invoice.xml",
+        "security/miko_support_request_security.xml",
+        "data/ir_cron_data.xml",
+        "views/project_task_views.xml",
+        "views/res_company_views.xml",
+        "views/support_request_templates.xml",
     ],
     "demo": [
         "demo/miko_demo.xml",
+        "demo/miko_request_demo.xml",
     ],
     "external_dependencies": {
         "python": ["python-stdnum", "segno", "holidays", "defusedxml", "openpyxl", "xlsxwriter"],

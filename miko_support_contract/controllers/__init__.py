@@ -1,1 +1,1 @@
-# Portal and public web controllers (statements, UPDs, request form) arrive with their issues.
+from . import support_request

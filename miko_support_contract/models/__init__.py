@@ -9,3 +9,6 @@ from . import account_move
 from . import account_partial_reconcile
 from . import account_chart_template
 from . import overrun_consent
+from . import project_project
+from . import project_task
+from . import support_request_compliance
