@@ -86,29 +86,29 @@ class SupportRequestController(http.Controller):
         )
 
     def _validate(self, values, uploads):
-        _ = request.env._
+        env = request.env
         labels = {
-            "organisation": _("Organisation"),
-            "contact_name": _("Contact name"),
-            "phone": _("Contact phone"),
-            "email": _("E-mail"),
-            "description": _("Description of the problem"),
+            "organisation": env._("Organisation"),
+            "contact_name": env._("Contact name"),
+            "phone": env._("Contact phone"),
+            "email": env._("E-mail"),
+            "description": env._("Description of the problem"),
         }
         errors = {
-            name: _("%(field)s is required.", field=labels[name])
+            name: env._("%(field)s is required.", field=labels[name])
             for name in REQUIRED_FIELDS
             if not values[name]
         }
         for name in ("phone", "phone_other"):
             if values[name] and not phones.normalize_phone(values[name]):
-                errors[name] = _(
+                errors[name] = env._(
                     "%(phone)s is not a phone number: write it as +7 495 123-45-67.",
                     phone=values[name],
                 )
         if values["email"] and not single_email_re.match(values["email"]):
-            errors["email"] = _("%(email)s is not an e-mail address.", email=values["email"])
+            errors["email"] = env._("%(email)s is not an e-mail address.", email=values["email"])
         if len(uploads) > MAX_FILES:
-            errors["attachments"] = _("Attach at most %(count)s files.", count=MAX_FILES)
+            errors["attachments"] = env._("Attach at most %(count)s files.", count=MAX_FILES)
         return errors
 
     def _max_upload_mb(self):

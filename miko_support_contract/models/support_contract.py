@@ -149,7 +149,6 @@ class SupportContract(models.Model):
     request_ids = fields.One2many("project.task", "miko_contract_id", string="Support Requests")
     request_count = fields.Integer(compute="_compute_request_count", string="Requests")
     liability_cap = fields.Monetary(
-        string="Liability Cap",
         compute="_compute_liability_cap",
         currency_field="currency_id",
         groups="miko_support_contract.group_sales",
@@ -161,7 +160,6 @@ class SupportContract(models.Model):
         help="Confidentiality holds until the contract ends and five years after it.",
     )
     results_transferred = fields.Boolean(
-        string="Results Transferred",
         compute="_compute_results_transferred",
         help="The results of the services pass to the customer once every UPD is signed or "
         "deemed accepted and the balance is settled.",

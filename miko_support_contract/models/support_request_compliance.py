@@ -12,7 +12,7 @@ class SupportRequestCompliance(models.Model):
 
     month = fields.Date(readonly=True, help="First day of the month the requests arrived in.")
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
-    contract_id = fields.Many2one("miko.support.contract", string="Contract", readonly=True)
+    contract_id = fields.Many2one("miko.support.contract", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
     request_count = fields.Integer(string="Requests", readonly=True, aggregator="sum")
     breached_count = fields.Integer(string="Breached", readonly=True, aggregator="sum")
