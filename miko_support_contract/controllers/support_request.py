@@ -79,8 +79,11 @@ class SupportRequestController(http.Controller):
                 "values": values,
                 "errors": errors,
                 "honeypot_field": HONEYPOT_FIELD,
-                "max_upload_mb": self._max_upload_mb(),
-                "max_files": MAX_FILES,
+                "attachments_hint": request.env._(
+                    "Up to %(files)s files, %(size)s MB in total.",
+                    files=MAX_FILES,
+                    size=self._max_upload_mb(),
+                ),
             },
             status=status,
         )

@@ -61,6 +61,7 @@ class ProjectTask(models.Model):
     miko_remote_ip = fields.Char(
         string="Sender IP",
         readonly=True,
+        index="btree_not_null",
         copy=False,
         groups="miko_support_contract.group_manager",
         help="Address the web form was posted from (rate limit).",
@@ -175,12 +176,15 @@ class ProjectTask(models.Model):
         return tasks
 
     def write(self, vals):
-        if "stage_id" in vals and "miko_work_start" not in vals:
-            first_stage = self.project_id.type_ids.sorted("sequence")[:1]
-            if vals["stage_id"] and vals["stage_id"] != first_stage.id:
-                waiting = self.filtered(lambda t: t.miko_is_request and not t.miko_work_start)
-                if waiting:
-                    waiting._miko_start_work()
+        if vals.get("stage_id") and "miko_work_start" not in vals:
+            # Leaving the first stage of the Support project starts the work.
+            self.filtered(
+                lambda t: (
+                    t.miko_is_request
+                    and not t.miko_work_start
+                    and vals["stage_id"] != t.project_id.type_ids.sorted("sequence")[:1].id
+                )
+            )._miko_start_work()
         return super().write(vals)
 
     # ------------------------------------------------------------------------------------------
