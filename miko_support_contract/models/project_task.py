@@ -115,7 +115,8 @@ class ProjectTask(models.Model):
                 (task.company_id.id, task._miko_clean_number())
             )
 
-    @api.depends("miko_is_request", "miko_arrival", "company_id.miko_support_tz")
+    # Not on the company's time zone: changing it must not move the deadlines already given.
+    @api.depends("miko_is_request", "miko_arrival", "company_id")
     def _compute_miko_deadline(self):
         Contract = self.env["miko.support.contract"]
         for task in self:

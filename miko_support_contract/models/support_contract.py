@@ -5,7 +5,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL
+from odoo.tools import SQL, split_every
 
 from ..rules import RuleError, business_hours, money
 
@@ -13,6 +13,7 @@ BURN_RATE_DAYS = 28
 LIABILITY_CAP_SHARE = Decimal("0.20")
 CONFIDENTIALITY_YEARS = 5
 UPD_ACCEPTED_STATES = ("signed", "deemed_accepted")
+AUTO_SUSPEND_BATCH = 100
 
 
 class SupportContract(models.Model):
@@ -814,9 +815,8 @@ class SupportContract(models.Model):
     @api.model
     def _cron_auto_suspend(self):
         contracts = self.sudo().search(self._auto_suspend_domain())
-        for batch in contracts._split_for_cron():
+        self.env["ir.cron"]._commit_progress(remaining=len(contracts))
+        for batch in split_every(AUTO_SUSPEND_BATCH, contracts.ids, contracts.browse):
             batch._auto_suspend()
-            self.env["ir.cron"]._commit_progress(len(batch))
-
-    def _split_for_cron(self, size=100):
-        return [self[index : index + size] for index in range(0, len(self), size)]
+            if not self.env["ir.cron"]._commit_progress(len(batch)):
+                break

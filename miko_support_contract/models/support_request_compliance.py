@@ -9,6 +9,19 @@ class SupportRequestCompliance(models.Model):
     _description = "Support Request Deadline Compliance"
     _auto = False
     _order = "month desc, partner_id"
+    _depends = {
+        "project.task": [
+            "miko_is_request",
+            "miko_arrival",
+            "miko_contract_id",
+            "miko_deadline_breached",
+            "partner_id",
+            "company_id",
+        ],
+        "miko.support.contract": ["partner_id"],
+        "res.partner": ["commercial_partner_id"],
+        "res.company": ["miko_support_tz"],
+    }
 
     month = fields.Date(readonly=True, help="First day of the month the requests arrived in.")
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)

@@ -1,6 +1,7 @@
 import re
 from datetime import date, datetime, timedelta
 
+from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, tagged
 
 from .common import MikoSupportCommon
@@ -95,6 +96,38 @@ class TestResponseDeadline(MikoSupportCommon):
             [("contract_id", "=", contract.id), ("month", "=", date(2025, 3, 1))]
         )
         self.assertEqual((report.request_count, report.breached_count), (1, 1))
+
+    def test_engineers_work_requests_portal_does_not_see_them(self):
+        contract = self.create_contract()
+        request = (
+            self.env["project.task"]
+            .with_user(self.engineer)
+            .with_company(self.company)
+            .create({"name": "Engineer's request", "miko_contract_id": contract.id})
+        )
+        request.action_miko_start_work()
+        self.assertTrue(request.miko_work_start)
+        self.assertFalse(request.miko_deadline_breached)
+        Report = self.env["miko.support.request.compliance"].with_user(self.engineer)
+        self.assertEqual(Report.search([("contract_id", "=", contract.id)]).request_count, 1)
+        with self.assertRaises(AccessError):
+            request.with_user(self.portal_user).read(["name"])
+
+    def test_time_zone_change_keeps_given_deadlines(self):
+        contract = self.create_contract()
+        request = (
+            self.env["project.task"]
+            .with_company(self.company)
+            .create(
+                {
+                    "miko_contract_id": contract.id,
+                    "name": "Tz",
+                    "miko_arrival": msk(2025, 3, 11, 10),
+                }
+            )
+        )
+        self.company.miko_support_tz = "Asia/Vladivostok"
+        self.assertEqual(request.miko_deadline, msk(2025, 3, 12, 10))
 
     def test_leaving_first_stage_starts_work(self):
         contract = self.create_contract()
