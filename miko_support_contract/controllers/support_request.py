@@ -157,7 +157,7 @@ class SupportRequestController(http.Controller):
             if number
             else env["miko.support.licence"]
         )
-        company = licence.company_id or env.company
+        company = licence.company_id or self._default_company()
         project = env["project.project"]._miko_support_project(company)
         summary = values["description"].splitlines()[0][:80]
         task = (
@@ -194,6 +194,17 @@ class SupportRequestController(http.Controller):
                 ]
             )
         return task
+
+    def _default_company(self):
+        """Company of requests whose number is unknown: the system parameter
+        ``miko_support_contract.request_company_id``, else the public user's company."""
+        param = (
+            request.env["ir.config_parameter"]
+            .sudo()
+            .get_param("miko_support_contract.request_company_id", "")
+        )
+        company = request.env["res.company"].sudo().browse(int(param)) if param.isdigit() else None
+        return company if company and company.exists() else request.env.company
 
     def _local_deadline(self, task):
         tz = task.company_id.miko_support_tz or business_hours.DEFAULT_TZ
