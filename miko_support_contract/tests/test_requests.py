@@ -363,6 +363,29 @@ class TestRequestForm(MikoSupportCommon, HttpCase):
         self.assertIn("Attachments may total at most 1 MB.", big.text)
         self.assertEqual(len(self.requests()), 1)
 
+    def test_deadline_over_external_rpc(self):
+        """The fixed integration call, as an integrator makes it (``execute_kw``)."""
+        response = self.url_open(
+            "/jsonrpc",
+            json={
+                "jsonrpc": "2.0",
+                "method": "call",
+                "params": {
+                    "service": "object",
+                    "method": "execute_kw",
+                    "args": [
+                        self.env.cr.dbname,
+                        self.env.ref("base.user_admin").id,
+                        "admin",
+                        "miko.support.contract",
+                        "compute_response_deadline",
+                        ["2025-03-14 14:00:00"],
+                    ],
+                },
+            },
+        )
+        self.assertEqual(response.json().get("result"), "2025-03-17 06:00:00", response.text)
+
     def test_post_without_csrf_token_is_refused(self):
         response = self.url_open("/support/request", data=self.FORM)
         self.assertEqual(response.status_code, 400)
