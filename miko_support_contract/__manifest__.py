@@ -24,9 +24,15 @@
         "views/miko_support_activity_views.xml",
         "views/portal_templates.xml",
         "reports/report_prepayment_invoice.xml",
+        "security/miko_support_request_security.xml",
+        "data/ir_cron_data.xml",
+        "views/project_task_views.xml",
+        "views/res_company_views.xml",
+        "views/support_request_templates.xml",
     ],
     "demo": [
         "demo/miko_demo.xml",
+        "demo/miko_request_demo.xml",
     ],
     "external_dependencies": {
         "python": ["python-stdnum", "segno", "holidays", "defusedxml", "openpyxl", "xlsxwriter"],

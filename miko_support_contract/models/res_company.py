@@ -47,6 +47,21 @@ class ResCompany(models.Model):
         check_company=True,
         help="Service product of prepayment invoices.",
     )
+    miko_auto_suspend = fields.Boolean(
+        string="Suspend Debtors Automatically",
+        help="Every day, suspend the active contracts whose balance has been negative, or whose "
+        "invoice has been unpaid after its due date, for longer than the grace period.",
+    )
+    miko_suspend_grace_days = fields.Integer(
+        string="Suspension Grace Days",
+        default=14,
+        help="Days a debt may last before the contract is suspended automatically.",
+    )
+
+    _miko_suspend_grace_days_positive = models.Constraint(
+        "CHECK(miko_suspend_grace_days >= 0)",
+        "The suspension grace period cannot be negative.",
+    )
 
     @api.model
     def _tz_get(self):

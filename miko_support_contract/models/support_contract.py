@@ -1,15 +1,19 @@
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL
+from odoo.tools import SQL, split_every
 
-from ..rules import money
+from ..rules import RuleError, business_hours, money
 
 BURN_RATE_DAYS = 28
+LIABILITY_CAP_SHARE = Decimal("0.20")
+CONFIDENTIALITY_YEARS = 5
+UPD_ACCEPTED_STATES = ("signed", "deemed_accepted")
+AUTO_SUSPEND_BATCH = 100
 
 
 class SupportContract(models.Model):
@@ -143,6 +147,24 @@ class SupportContract(models.Model):
     overrun_consent_ids = fields.One2many(
         "miko.support.overrun.consent", "contract_id", string="Consents to Additional Invoices"
     )
+    request_ids = fields.One2many("project.task", "miko_contract_id", string="Support Requests")
+    request_count = fields.Integer(compute="_compute_request_count", string="Requests")
+    liability_cap = fields.Monetary(
+        compute="_compute_liability_cap",
+        currency_field="currency_id",
+        groups="miko_support_contract.group_sales",
+        help="20% of the UPD totals of the last calendar year: the vendor's liability is "
+        "limited to it.",
+    )
+    confidentiality_until = fields.Date(
+        compute="_compute_confidentiality_until",
+        help="Confidentiality holds until the contract ends and five years after it.",
+    )
+    results_transferred = fields.Boolean(
+        compute="_compute_results_transferred",
+        help="The results of the services pass to the customer once every UPD is signed or "
+        "deemed accepted and the balance is settled.",
+    )
 
     _name_company_unique = models.Constraint(
         "UNIQUE(company_id, name)", "The contract number must be unique per company."
@@ -225,6 +247,54 @@ class SupportContract(models.Model):
         for contract in self:
             contract.invoice_count = counts.get(contract, 0)
 
+    def _compute_request_count(self):
+        counts = dict(
+            self.env["project.task"]._read_group(
+                [("miko_contract_id", "in", self.ids)], ["miko_contract_id"], ["__count"]
+            )
+        )
+        for contract in self:
+            contract.request_count = counts.get(contract, 0)
+
+    @api.depends_context("date")
+    def _compute_liability_cap(self):
+        last_year = fields.Date.context_today(self).year - 1
+        for contract in self:
+            if not contract.id:
+                contract.liability_cap = 0.0
+                continue
+            consumed = contract._service_totals(date(last_year, 1, 1), date(last_year, 12, 31))
+            cap = (consumed["amount"] * LIABILITY_CAP_SHARE).quantize(money.CENT, ROUND_HALF_UP)
+            contract.liability_cap = float(cap)
+
+    @api.depends("date_end")
+    def _compute_confidentiality_until(self):
+        for contract in self:
+            contract.confidentiality_until = (
+                contract.date_end and contract.date_end + relativedelta(years=CONFIDENTIALITY_YEARS)
+            )
+
+    @api.depends("balance")
+    def _compute_results_transferred(self):
+        open_upds = set()
+        if "miko.support.upd" in self.env and self.ids:
+            open_upds = {
+                contract.id
+                for [contract] in self.env["miko.support.upd"]
+                .sudo()
+                ._read_group(
+                    [
+                        ("contract_id", "in", self.ids),
+                        ("state", "not in", UPD_ACCEPTED_STATES),
+                    ],
+                    ["contract_id"],
+                )
+            }
+        for contract in self:
+            contract.results_transferred = (
+                contract.sudo().balance >= 0 and contract.id not in open_upds
+            )
+
     def _compute_access_url(self):  # pylint: disable=missing-return
         super()._compute_access_url()
         for contract in self:
@@ -280,6 +350,15 @@ class SupportContract(models.Model):
         )
         action["domain"] = [("contract_id", "=", self.id)]
         action["context"] = {"default_contract_id": self.id}
+        return action
+
+    def action_view_requests(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "miko_support_contract.miko_support_request_action"
+        )
+        action["domain"] = [("miko_contract_id", "=", self.id)]
+        action["context"] = {"default_miko_contract_id": self.id}
         return action
 
     def action_suspend(self):
@@ -411,6 +490,18 @@ class SupportContract(models.Model):
         return self.env["miko.support.rate"].create(
             {"contract_id": self.id, "date_from": date_from, "hourly_rate": rate}
         )
+
+    @api.model
+    def compute_response_deadline(self, arrival):
+        """Response deadline of a request that arrived at ``arrival``.
+
+        Both are naive UTC datetimes, as Odoo stores them; support hours are counted in the
+        company's support time zone (Europe/Moscow by default).
+        """
+        arrival = fields.Datetime.to_datetime(arrival)
+        if not arrival:
+            raise UserError(self.env._("Give the arrival date and time of the request."))
+        return self._miko_response_deadline(arrival, self.env.company)
 
     def wallet_balance_at(self, at_date):
         """Wallet balance at the end of ``at_date``: the sum of the ledger entries up to it."""
@@ -562,6 +653,78 @@ class SupportContract(models.Model):
             contract.message_post(body=self.env._("Payment received: the contract is resumed."))
 
     @api.model
+    def _miko_response_deadline(self, arrival, company):
+        try:
+            return business_hours.compute_response_deadline(
+                arrival,
+                hours=business_hours.DEFAULT_HOURS,
+                tz=company.miko_support_tz or business_hours.DEFAULT_TZ,
+            )
+        except RuleError as error:
+            raise UserError(
+                self.env._(
+                    "Company %(company)s, support hours: %(reason)s",
+                    company=company.display_name,
+                    reason=self.env._(error.message),
+                )
+            ) from error
+
+    def _negative_since(self):
+        """Date since which the balance has been negative without interruption, or None."""
+        self.ensure_one()
+        running, since = Decimal(0), None
+        for entry in self.sudo().entry_ids.sorted(lambda e: (e.date, e.id)):
+            running += money.to_decimal(entry.amount)
+            if running < 0 and since is None:
+                since = entry.date
+            elif running >= 0:
+                since = None
+        return since
+
+    def _is_due_for_suspension(self, today):
+        """Negative balance for longer than the company's grace days, or an invoice of the
+        contract still unpaid that many days after its due date."""
+        self.ensure_one()
+        contract = self.sudo()
+        if contract.state != "active" or contract.balance >= 0:
+            return False
+        limit = today - timedelta(days=contract.company_id.miko_suspend_grace_days)
+        since = contract._negative_since()
+        if since and since <= limit:
+            return True
+        return bool(
+            self.env["account.move"]
+            .sudo()
+            .search_count(
+                [
+                    ("miko_contract_id", "=", contract.id),
+                    ("move_type", "=", "out_invoice"),
+                    ("state", "=", "posted"),
+                    ("payment_state", "in", ("not_paid", "partial")),
+                    ("invoice_date_due", "<=", limit),
+                ],
+                limit=1,
+            )
+        )
+
+    def _auto_suspend(self, today=None):
+        """Suspend the contracts due for it; return them."""
+        today = today or fields.Date.context_today(self)
+        due = self.filtered(lambda c: c._is_due_for_suspension(today))
+        for contract in due:
+            contract.action_suspend()
+            contract.message_post(
+                body=self.env._(
+                    "Contract %(contract)s is suspended automatically: the balance of "
+                    "%(balance)s is negative beyond the grace period of %(days)s days.",
+                    contract=contract.display_name,
+                    balance=contract.sudo().balance,
+                    days=contract.company_id.miko_suspend_grace_days,
+                )
+            )
+        return due
+
+    @api.model
     def _month_bounds(self, year, month):
         first = date(year, month, 1)
         return first, first + relativedelta(months=1, days=-1)
@@ -637,3 +800,23 @@ class SupportContract(models.Model):
             "wallet_balance": contract.balance,
             "difference": round_(contract.balance - gl_balance),
         }
+
+    # ------------------------------------------------------------------------------------------
+    # Crons
+    # ------------------------------------------------------------------------------------------
+    @api.model
+    def _auto_suspend_domain(self):
+        return [
+            ("state", "=", "active"),
+            ("balance", "<", 0),
+            ("company_id.miko_auto_suspend", "=", True),
+        ]
+
+    @api.model
+    def _cron_auto_suspend(self):
+        contracts = self.sudo().search(self._auto_suspend_domain())
+        self.env["ir.cron"]._commit_progress(remaining=len(contracts))
+        for batch in split_every(AUTO_SUSPEND_BATCH, contracts.ids, contracts.browse):
+            batch._auto_suspend()
+            if not self.env["ir.cron"]._commit_progress(len(batch)):
+                break

@@ -1,0 +1,313 @@
+import re
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.tools import html2plaintext
+from odoo.tools.mail import parse_contact_from_email
+
+from ..rules import business_hours
+
+# Registration numbers of the vendor's products: two to four letters, a dash, digits (PT-100234).
+REGISTRATION_NUMBER_RE = re.compile(r"\b([A-Za-z]{2,4}-\d{4,8})\b")
+ESCALATION_BATCH = 200
+
+
+class ProjectTask(models.Model):
+    _inherit = "project.task"
+
+    miko_is_request = fields.Boolean(
+        string="Support Request",
+        related="project_id.miko_is_support",
+        store=True,
+        index=True,
+    )
+    miko_contract_id = fields.Many2one(
+        "miko.support.contract",
+        string="Support Contract",
+        compute="_compute_miko_contract_id",
+        store=True,
+        readonly=False,
+        index="btree_not_null",
+        check_company=True,
+        tracking=True,
+        help="Found from the registration number; set it by hand for an unknown number.",
+    )
+    miko_contract_state = fields.Selection(
+        related="miko_contract_id.state", string="Contract Status"
+    )
+    miko_registration_number = fields.Char(
+        string="Registration Number",
+        index=True,
+        tracking=True,
+        help="Product registration number given by the customer.",
+    )
+    miko_unknown_registration = fields.Boolean(
+        string="Unknown Registration Number",
+        compute="_compute_miko_unknown_registration",
+        store=True,
+        help="The number is missing or matches no registered licence: the request is accepted "
+        "and waits for a contract to be chosen.",
+    )
+    miko_suspended_on_arrival = fields.Boolean(
+        string="Arrived While Suspended",
+        readonly=True,
+        copy=False,
+        help="The customer's contract was suspended when the request arrived.",
+    )
+    miko_organisation = fields.Char(string="Organisation")
+    miko_contact_name = fields.Char(string="Contact Name")
+    miko_contact_phone = fields.Char(string="Contact Phone")
+    miko_contact_phone_other = fields.Char(string="Other Phone")
+    miko_remote_ip = fields.Char(
+        string="Sender IP",
+        readonly=True,
+        index="btree_not_null",
+        copy=False,
+        groups="miko_support_contract.group_manager",
+        help="Address the web form was posted from (rate limit).",
+    )
+    miko_arrival = fields.Datetime(
+        string="Arrived On", copy=False, tracking=True, help="When the request reached us."
+    )
+    miko_deadline = fields.Datetime(
+        string="Response Deadline",
+        compute="_compute_miko_deadline",
+        store=True,
+        copy=False,
+        help="Work starts within 24 support hours: counted from the next opening when the request "
+        "arrives outside support hours, moved to the next opening when it falls outside them.",
+    )
+    miko_work_start = fields.Datetime(
+        string="Work Started On",
+        copy=False,
+        tracking=True,
+        help="Set by Start Work or when the request leaves its first stage.",
+    )
+    miko_time_left = fields.Float(
+        string="Time Left (h)",
+        compute="_compute_miko_time_left",
+        help="Support hours left until the response deadline; negative once it has passed.",
+    )
+    miko_deadline_breached = fields.Boolean(
+        string="Deadline Breached",
+        readonly=True,
+        copy=False,
+        index=True,
+        tracking=True,
+        help="Work did not start before the response deadline; the support manager was alerted.",
+    )
+
+    # ------------------------------------------------------------------------------------------
+    # Computes
+    # ------------------------------------------------------------------------------------------
+    @api.depends("miko_registration_number", "company_id")
+    def _compute_miko_contract_id(self):
+        licences = self._miko_licences_by_number()
+        for task in self:
+            licence = licences.get((task.company_id.id, task._miko_clean_number()))
+            task.miko_contract_id = licence.contract_id if licence else task.miko_contract_id
+
+    @api.depends("miko_is_request", "miko_registration_number", "company_id")
+    def _compute_miko_unknown_registration(self):
+        licences = self._miko_licences_by_number()
+        for task in self:
+            task.miko_unknown_registration = task.miko_is_request and not licences.get(
+                (task.company_id.id, task._miko_clean_number())
+            )
+
+    # Not on the company's time zone: changing it must not move the deadlines already given.
+    @api.depends("miko_is_request", "miko_arrival", "company_id")
+    def _compute_miko_deadline(self):
+        Contract = self.env["miko.support.contract"]
+        for task in self:
+            if task.miko_is_request and task.miko_arrival:
+                company = task.company_id or self.env.company
+                task.miko_deadline = Contract._miko_response_deadline(task.miko_arrival, company)
+            else:
+                task.miko_deadline = False
+
+    @api.depends("miko_deadline", "miko_work_start")
+    @api.depends_context("miko_now")
+    def _compute_miko_time_left(self):
+        now = self.env.context.get("miko_now") or fields.Datetime.now()
+        for task in self:
+            if not task.miko_deadline or task.miko_work_start:
+                task.miko_time_left = 0.0
+                continue
+            tz = (task.company_id or self.env.company).miko_support_tz
+            left = business_hours.working_time_left(now, task.miko_deadline, tz or "Europe/Moscow")
+            task.miko_time_left = left.total_seconds() / 3600
+
+    # ------------------------------------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        Project = self.env["project.project"]
+        for vals in vals_list:
+            project = Project.browse(
+                vals.get("project_id") or self.env.context.get("default_project_id")
+            )
+            if not project and (
+                self.env.context.get("miko_support_request")
+                or vals.get("miko_registration_number")
+                or vals.get("miko_contract_id")
+            ):
+                contract = self.env["miko.support.contract"].browse(vals.get("miko_contract_id"))
+                company = contract.company_id or self.env["res.company"].browse(
+                    vals.get("company_id")
+                )
+                project = Project._miko_support_project(company or self.env.company)
+                vals["project_id"] = project.id
+            if project.sudo().miko_is_support:
+                self._miko_prepare_request_vals(vals)
+        tasks = super().create(vals_list)
+        for task in tasks.filtered("miko_is_request").sudo():
+            if task.miko_contract_id and not task.partner_id:
+                task.partner_id = task.miko_contract_id.partner_id
+            if task.miko_contract_id.state == "suspended":
+                task.miko_suspended_on_arrival = True
+                task.message_post(
+                    body=self.env._(
+                        "Contract %(contract)s is suspended: the request is accepted, work waits "
+                        "for payment.",
+                        contract=task.miko_contract_id.display_name,
+                    )
+                )
+        return tasks
+
+    def write(self, vals):
+        if vals.get("stage_id") and "miko_work_start" not in vals:
+            # Leaving the first stage of the Support project starts the work.
+            self.filtered(
+                lambda t: (
+                    t.miko_is_request
+                    and not t.miko_work_start
+                    and vals["stage_id"] != t.project_id.type_ids.sorted("sequence")[:1].id
+                )
+            )._miko_start_work()
+        return super().write(vals)
+
+    # ------------------------------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------------------------------
+    def action_miko_start_work(self):
+        self._miko_start_work()
+
+    # ------------------------------------------------------------------------------------------
+    # Mail gateway: the support e-mail alias
+    # ------------------------------------------------------------------------------------------
+    @api.model
+    def message_new(self, msg_dict, custom_values=None):
+        custom_values = dict(custom_values or {})
+        project = self.env["project.project"].browse(custom_values.get("project_id"))
+        if project.sudo().miko_is_support:
+            text = " ".join(
+                (msg_dict.get("subject") or "", html2plaintext(msg_dict.get("body") or ""))
+            )
+            number = REGISTRATION_NUMBER_RE.search(text)
+            custom_values.setdefault("miko_registration_number", number and number.group(1))
+            name, email = parse_contact_from_email(msg_dict.get("email_from") or "")
+            custom_values.setdefault("miko_contact_name", name or email)
+        return super().message_new(msg_dict, custom_values=custom_values)
+
+    # ------------------------------------------------------------------------------------------
+    # Business methods
+    # ------------------------------------------------------------------------------------------
+    def _miko_clean_number(self):
+        return (self.miko_registration_number or "").strip().upper()
+
+    def _miko_licences_by_number(self):
+        numbers = {task._miko_clean_number() for task in self} - {""}
+        if not numbers:
+            return {}
+        licences = (
+            self.env["miko.support.licence"]
+            .sudo()
+            .search([("registration_number", "in", list(numbers))])
+        )
+        return {(lic.company_id.id, lic.registration_number): lic for lic in licences}
+
+    @api.model
+    def _miko_prepare_request_vals(self, vals):
+        vals.setdefault("miko_arrival", fields.Datetime.now())
+        if vals.get("miko_registration_number"):
+            vals["miko_registration_number"] = vals["miko_registration_number"].strip().upper()
+        return vals
+
+    def _miko_start_work(self):
+        now = fields.Datetime.now()
+        for task in self.filtered(lambda t: not t.miko_work_start):
+            vals = {"miko_work_start": now}
+            if task.miko_deadline and now > task.miko_deadline:
+                vals["miko_deadline_breached"] = True
+            task.write(vals)
+
+    def _miko_breach_domain(self, now=None):
+        return [
+            ("miko_is_request", "=", True),
+            ("miko_deadline_breached", "=", False),
+            ("miko_work_start", "=", False),
+            ("miko_deadline", "<", now or fields.Datetime.now()),
+            ("is_closed", "=", False),
+        ]
+
+    def _miko_escalation_user(self):
+        """The contract's salesperson, or else a support manager of the request's company."""
+        self.ensure_one()
+        responsible = self.miko_contract_id.user_id
+        if responsible and responsible.active and not responsible.share:
+            return responsible
+        managers = self.env.ref("miko_support_contract.group_manager").sudo().all_user_ids
+        return managers.filtered(
+            lambda u: u.active and not u.share and self.company_id in u.company_ids
+        )[:1]
+
+    def _miko_escalate_breach(self):
+        """Flag the requests whose deadline passed without work and alert the support manager."""
+        managers = self.env.ref("miko_support_contract.group_manager").sudo().all_user_ids
+        for task in self.sudo():
+            task.miko_deadline_breached = True
+            user = task._miko_escalation_user()
+            message = self.env._(
+                "Response deadline %(deadline)s of request %(request)s passed without work "
+                "starting: escalated to the support manager.",
+                deadline=fields.Datetime.to_string(task.miko_deadline),
+                request=task.display_name,
+            )
+            recipients = managers.filtered(
+                lambda u, t=task: u.active and not u.share and t.company_id in u.company_ids
+            ).partner_id
+            task.message_post(
+                body=message,
+                partner_ids=recipients.ids,
+                subtype_xmlid="mail.mt_note",
+            )
+            if user:
+                task.activity_schedule(
+                    "mail.mail_activity_data_todo",
+                    user_id=user.id,
+                    summary=self.env._("Response deadline breached"),
+                    note=message,
+                )
+
+    @api.model
+    def _cron_miko_check_deadlines(self):
+        domain = self._miko_breach_domain()
+        while tasks := self.search(domain, limit=ESCALATION_BATCH):
+            tasks._miko_escalate_breach()
+            remaining = self.search_count(domain)
+            if not self.env["ir.cron"]._commit_progress(len(tasks), remaining=remaining):
+                break
+
+    @api.model
+    def _miko_rate_limited(self, remote_ip, limit, minutes):
+        """Whether ``remote_ip`` already sent ``limit`` requests in the last ``minutes``."""
+        since = fields.Datetime.now() - timedelta(minutes=minutes)
+        return (
+            bool(remote_ip)
+            and self.sudo().search_count(
+                [("miko_remote_ip", "=", remote_ip), ("create_date", ">=", since)], limit=limit
+            )
+            >= limit
+        )
