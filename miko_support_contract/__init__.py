@@ -1,7 +1,6 @@
 from . import controllers
 from . import models
 from . import wizards
-from . import controllers
 
 
 def _post_init_hook(env):
