@@ -20,3 +20,4 @@ from . import support_contract_statement
 from . import project_project
 from . import project_task
 from . import support_request_compliance
+from . import project_task_email

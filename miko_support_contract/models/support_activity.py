@@ -40,6 +40,7 @@ PIECE_COLUMNS = (
     ("source_ref", "varchar"),
     ("part", "int"),
     ("raw_seconds", "int"),
+    ("request_id", "int"),
 )
 
 
@@ -315,7 +316,8 @@ class SupportActivity(models.Model):
             SQL(
                 """
                 SELECT a.id, a.source, a.source_ref, a.part, a.contract_id, a.user_id, a.kind,
-                       a.date_begin, a.date_end, a.subject, a.description, a.day, a.timesheet_id
+                       a.date_begin, a.date_end, a.subject, a.description, a.day, a.timesheet_id,
+                       a.request_id
                   FROM miko_support_activity a
                   JOIN unnest(%s::varchar[], %s::varchar[]) AS k(source, source_ref)
                     ON a.source = k.source AND a.source_ref = k.source_ref
@@ -337,7 +339,16 @@ class SupportActivity(models.Model):
                 created += 1
                 continue
             first, last = parts[min(parts)], parts[max(parts)]
-            current = (first[4], first[5], first[6], first[7], last[8], first[9], first[10] or "")
+            current = (
+                first[4],
+                first[5],
+                first[6],
+                first[7],
+                last[8],
+                first[9],
+                first[10] or "",
+                first[13],
+            )
             if current == row["compare"]:
                 skipped += 1
                 continue
@@ -456,4 +467,5 @@ def _piece_values(row, part):
         row["source_ref"],
         part,
         int((end - begin).total_seconds()),
+        row["request_id"],
     )

@@ -69,8 +69,9 @@ class SupportContract(models.Model):
 
         Each record: ``contract`` (number or id), ``engineer`` (user login), ``kind``, ``start``
         and ``end`` (ISO 8601 with offset), ``subject``, ``description``, ``source``,
-        ``source_ref``. Returns ``{"created", "updated", "skipped", "errors": [{"index",
-        "message"}]}``; invalid records are reported and the valid ones still saved.
+        ``source_ref``, and optionally ``request`` (the id of the support request). Returns
+        ``{"created", "updated", "skipped", "errors": [{"index", "message"}]}``; invalid records
+        are reported and the valid ones still saved.
         """
         Activity = self.env["miko.support.activity"]
         Activity.check_access("create")
@@ -220,6 +221,23 @@ class SupportContract(models.Model):
         description = record.get("description") or ""
         if not isinstance(description, str):
             raise UserError(self.env._('Field "description" must be text.'))
+        request_id = record.get("request") or None
+        if request_id is not None:
+            task = self.env["project.task"].sudo().browse(request_id).exists()
+            if (
+                isinstance(request_id, bool)
+                or not isinstance(request_id, int)
+                or not task
+                or task.miko_contract_id != contract
+            ):
+                raise UserError(
+                    self.env._(
+                        "Unknown support request %(request)s for contract %(contract)s (field "
+                        '"request").',
+                        request=request_id,
+                        contract=contract.display_name,
+                    )
+                )
         pieces = intervals.split_by_local_day(begin, end, tz_name)
         locked_until = contract.sudo().locked_until
         if locked_until and pieces[0][0] <= locked_until:
@@ -240,8 +258,18 @@ class SupportContract(models.Model):
             "description": description,
             "source": values["source"],
             "source_ref": values["source_ref"],
+            "request_id": request_id,
             "pieces": pieces,
-            "compare": (contract.id, user.id, kind, begin, end, values["subject"], description),
+            "compare": (
+                contract.id,
+                user.id,
+                kind,
+                begin,
+                end,
+                values["subject"],
+                description,
+                request_id,
+            ),
         }
 
     def _parse_activity_moment(self, value, field_name):

@@ -1,4 +1,5 @@
-from datetime import date, datetime
+import base64
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -418,7 +419,7 @@ class TestActivityCapture(MikoSupportCommon):
         wizard = self.env["miko.support.activity.import.wizard"].create(
             {
                 "source": "pbx",
-                "file": __import__("base64").b64encode((DATA / "asterisk_master.csv").read_bytes()),
+                "file": base64.b64encode((DATA / "asterisk_master.csv").read_bytes()),
             }
         )
         wizard.action_import()
@@ -429,3 +430,60 @@ class TestActivityCapture(MikoSupportCommon):
     def test_file_that_is_not_text_is_refused(self):
         with self.assertRaises(UserError):
             self.Activity.import_pbx_cdr(b"\x00\xff\xfe\x00" * 10 + bytes(range(256)))
+
+
+@tagged("post_install", "-at_install")
+class TestEmailCapture(MikoSupportCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.contract = cls.create_contract()
+        project = cls.env["project.project"]._miko_support_project(cls.company)
+        cls.request = cls.env["project.task"].create(
+            {
+                "name": "Не работает всплывающая карточка",
+                "project_id": project.id,
+                "miko_contract_id": cls.contract.id,
+                "user_ids": [(6, 0, cls.engineer.ids)],
+            }
+        )
+
+    def email_activities(self):
+        return self.env["miko.support.activity"].search([("source", "=", "email")])
+
+    def test_sent_and_received_emails_become_activities(self):
+        self.env["ir.config_parameter"].sudo().set_param("miko_support_contract.email_minutes", "7")
+        sent = self.request.with_user(self.engineer).message_post(
+            body="Проверьте настройки",
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+            partner_ids=self.customer_contact.ids,
+        )
+        received = self.request.message_post(
+            body="Спасибо, заработало",
+            author_id=self.customer_contact.id,
+            email_from="m@romashka.example",
+            message_type="email",
+            subtype_xmlid="mail.mt_comment",
+        )
+        self.request.message_post(
+            body="internal", message_type="comment", subtype_xmlid="mail.mt_note"
+        )
+        activities = self.email_activities()
+        self.assertEqual(len(activities), 2)
+        out = activities.filtered(lambda a: a.source_ref == str(sent.id))
+        self.assertEqual(
+            (out.kind, out.user_id, out.request_id), ("email_out", self.engineer, self.request)
+        )
+        contact = self.customer_contact
+        self.assertEqual(
+            out.subject, f"Исходящее письмо №{sent.id} для {contact.name} <{contact.email}>"
+        )
+        self.assertEqual(out.raw_seconds, 7 * 60)
+        incoming = activities.filtered(lambda a: a.source_ref == str(received.id))
+        self.assertEqual((incoming.kind, incoming.user_id), ("email_in", self.engineer))
+        self.assertIn("m@romashka.example", incoming.subject)
+        # the engineer corrects the time spent; posting again changes nothing
+        out.with_user(self.engineer).date_end = out.date_begin + timedelta(minutes=20)
+        self.assertEqual(out.raw_seconds, 20 * 60)
+        self.assertEqual(len(self.email_activities()), 2)
