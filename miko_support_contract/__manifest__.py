@@ -17,6 +17,10 @@
         "views/res_partner_views.xml",
         "views/menus.xml",
         "reports/report_prepayment_invoice.xml",
+        "reports/report_upd.xml",
+        "data/upd_data.xml",
+        "wizards/upd_wizards_views.xml",
+        "views/miko_support_upd_views.xml",
     ],
     "demo": [
         "demo/miko_demo.xml",

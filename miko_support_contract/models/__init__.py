@@ -9,3 +9,4 @@ from . import account_move
 from . import account_partial_reconcile
 from . import account_chart_template
 from . import overrun_consent
+from . import support_upd
