@@ -148,7 +148,6 @@ class SupportUpd(models.Model):
     refusal_reason = fields.Text(readonly=True, copy=False)
     deemed_accepted_date = fields.Date(readonly=True, copy=False, tracking=True)
     tracking_number = fields.Char(
-        string="Tracking Number",
         copy=False,
         tracking=True,
         help="Russian Post tracking number (ШПИ) of the registered letter: 14 digits.",
