@@ -174,6 +174,13 @@ class TestUpd(MikoUpdCommon):
         self.assertEqual(upd.deemed_accepted_date, date(2026, 11, 9))
         self.assertTrue(upd.deemed_attachment_id)
         html = base64.b64decode(upd.deemed_attachment_id.datas).decode()
+        mails = self.env["mail.mail"].search(
+            [("model", "=", "miko.support.upd"), ("res_id", "=", upd.id)]
+        )
+        self.assertTrue(
+            mails.filtered(lambda mail: upd.deemed_attachment_id in mail.attachment_ids),
+            "the unilaterally signed copy is e-mailed to the customer",
+        )
         self.assertRegex(html, r"Подписан в одностороннем порядке\W*(<span>)?09\.11\.2026")
 
     def test_signed_or_refused_is_never_deemed(self):
@@ -315,3 +322,18 @@ class TestUpd(MikoUpdCommon):
         upd = wizard.line_ids.upd_id
         wizard.action_generate()
         self.assertEqual(wizard.line_ids.upd_id, upd, "restartable, nothing twice")
+
+    def test_cron_closes_the_previous_month_once(self):
+        contract = self.prepaid_contract()
+        self.consume(contract, date(2026, 10, 14), 198, 5610.0)
+        self.consume(contract, date(2026, 11, 2), 60, 1700.0)
+        Upd = self.env["miko.support.upd"]
+        with freeze_time("2026-11-01 02:00:00"):  # 05:00 in Moscow on the 1st
+            Upd._cron_close_previous_month()
+            Upd._cron_close_previous_month()
+        upds = Upd.search([("contract_id", "=", contract.id)])
+        self.assertEqual(len(upds), 1)
+        self.assertEqual(upds.period_start, date(2026, 10, 1))
+        self.assertEqual(upds.amount_total, 5610.0, "November's minutes are not in it")
+        self.assertEqual(contract._wallet_reconciliation()["difference"], 0)
+        self.assertEqual(contract._wallet_reconciliation()["off_ledger"], -1700.0)
