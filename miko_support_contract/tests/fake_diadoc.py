@@ -85,6 +85,19 @@ class FakeDiadoc(ThreadingHTTPServer):
             },
         ]
 
+    def add_rejection(self, message_id, reason):
+        message = self.message(message_id)
+        text = f'<Файл><Документ><СвУведУточ ТекстУведУточ="{reason}"/></Документ></Файл>'
+        message["Entities"].append(
+            {
+                "EntityType": "Attachment",
+                "EntityId": str(uuid.uuid4()),
+                "ParentEntityId": self._document(message)["EntityId"],
+                "AttachmentType": "SignatureRejection",
+                "Content": {"Data": base64.b64encode(text.encode()).decode()},
+            }
+        )
+
 
 class _Handler(BaseHTTPRequestHandler):
     server: FakeDiadoc

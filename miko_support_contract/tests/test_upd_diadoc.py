@@ -94,3 +94,18 @@ class TestUpdDiadoc(MikoUpdCommon):
         self.assertEqual(
             upd.edi_message_id, next(iter(self.operator.messages.values()))["MessageId"]
         )
+
+    def test_refusal_from_the_operator(self):
+        upd = self.upd
+        upd.action_send()
+        self.operator.add_rejection(upd.edi_message_id, "Неверный период")
+        self.env["miko.support.upd"]._cron_poll_edi()
+        self.assertEqual(upd.state, "refused")
+        self.assertEqual(upd.refusal_reason, "Неверный период")
+
+    def test_without_signature_posts_a_draft(self):
+        upd = self.upd
+        upd.signature_attachment_id = False
+        upd.action_send()
+        self.assertEqual(upd.state, "sent")
+        self.assertTrue(self.operator.messages[upd.guid]["IsDraft"], "signed in Diadoc, not here")
