@@ -29,6 +29,10 @@
         "views/project_task_views.xml",
         "views/res_company_views.xml",
         "views/support_request_templates.xml",
+        "reports/report_upd.xml",
+        "data/upd_data.xml",
+        "wizards/upd_wizards_views.xml",
+        "views/miko_support_upd_views.xml",
     ],
     "demo": [
         "demo/miko_demo.xml",

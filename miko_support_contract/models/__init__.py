@@ -21,3 +21,4 @@ from . import project_project
 from . import project_task
 from . import support_request_compliance
 from . import project_task_email
+from . import support_upd

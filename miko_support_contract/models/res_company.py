@@ -62,6 +62,21 @@ class ResCompany(models.Model):
         "CHECK(miko_suspend_grace_days >= 0)",
         "The suspension grace period cannot be negative.",
     )
+    miko_upd_xsd_path = fields.Char(
+        string="UPD XSD Path",
+        help="Path of the FNS seller's title schema 5.03 on the server: when set, every generated "
+        "UPD XML is validated against it.",
+    )
+    miko_edi_provider = fields.Selection(
+        [("manual", "Manual (download and upload)"), ("diadoc", "Kontur.Diadoc API")],
+        string="EDI Operator",
+        default="manual",
+    )
+    miko_diadoc_url = fields.Char(string="Diadoc API URL", default="https://diadoc-api.kontur.ru")
+    miko_diadoc_client_id = fields.Char(string="Diadoc API Client ID", groups="base.group_system")
+    miko_diadoc_login = fields.Char(string="Diadoc Login", groups="base.group_system")
+    miko_diadoc_password = fields.Char(string="Diadoc Password", groups="base.group_system")
+    miko_diadoc_box_id = fields.Char(string="Diadoc Box ID")
 
     @api.model
     def _tz_get(self):

@@ -5,3 +5,5 @@ from . import test_prepayment_report
 from . import test_activities
 from . import test_statements
 from . import test_requests
+from . import test_upd
+from . import test_upd_diadoc

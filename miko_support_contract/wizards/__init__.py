@@ -1,3 +1,5 @@
 from . import prepayment_invoice_wizard
 from . import activity_import_wizard
 from . import statement_wizard
+from . import upd_month_close
+from . import upd_answer_wizard

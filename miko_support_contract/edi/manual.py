@@ -1,0 +1,20 @@
+"""Manual EDI: the user downloads the XML, sends it in the operator's web interface and uploads
+the buyer's answer with the wizard."""
+
+from .provider import UpdProvider, register_provider
+
+
+@register_provider
+class ManualProvider(UpdProvider):
+    code = "manual"
+
+    def send(self, upd):
+        """Nothing leaves Odoo: the XML is ready for download; the UPD counts as sent."""
+        upd.get_xml()
+        return True
+
+    def poll(self, upd):
+        return {"delivered_on": None, "answer": False}
+
+    def fetch_answer(self, upd):
+        return None

@@ -1,0 +1,1089 @@
+import base64
+import csv
+import io
+import logging
+import re
+import uuid
+from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+import pytz
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+from ..edi import provider_for
+from ..rules import RuleError, money, upd_xml
+from ..rules.source_files import csv_safe_cell
+
+_logger = logging.getLogger(__name__)
+
+ACCEPTANCE_DAYS = 7
+UPD_BATCH_SIZE = 50
+TRACKING_NUMBER = re.compile(r"[0-9]{14}")
+MONTHS_RU = (
+    "январь",
+    "февраль",
+    "март",
+    "апрель",
+    "май",
+    "июнь",
+    "июль",
+    "август",
+    "сентябрь",
+    "октябрь",
+    "ноябрь",
+    "декабрь",
+)
+SERVICE_NAME = "Техническая поддержка программ по договору {contract} за {month} {year} г."
+OKEI_SERVICE_UNIT = "876"
+UNIT_SERVICE = "усл. ед"
+STATES = [
+    ("draft", "Draft"),
+    ("sending", "Sending"),
+    ("sent", "Sent"),
+    ("delivered", "Delivered"),
+    ("signed", "Signed"),
+    ("refused", "Refused"),
+    ("deemed_accepted", "Deemed Accepted"),
+]
+FINAL_STATES = ("signed", "refused", "deemed_accepted")
+
+
+class SupportUpd(models.Model):
+    """The monthly UPD (universal transfer document, status 2 «ДОП») of one contract.
+
+    It is the accounting document of the month's services: generating it posts the revenue
+    against the customer's advance and links the month's wallet consumption to that entry.
+    """
+
+    _name = "miko.support.upd"
+    _description = "Monthly UPD"
+    _inherit = ["mail.thread"]
+    _order = "period_start desc, id desc"
+    _check_company_auto = True
+
+    name = fields.Char(string="Number", required=True, readonly=True, copy=False, default="/")
+    contract_id = fields.Many2one(
+        "miko.support.contract",
+        required=True,
+        readonly=True,
+        index=True,
+        ondelete="restrict",
+        check_company=True,
+    )
+    company_id = fields.Many2one(related="contract_id.company_id", store=True, index=True)
+    partner_id = fields.Many2one(
+        related="contract_id.partner_id", store=True, index=True, string="Customer"
+    )
+    currency_id = fields.Many2one(related="contract_id.currency_id")
+    period_start = fields.Date(required=True, readonly=True)
+    period_end = fields.Date(required=True, readonly=True)
+    date = fields.Date(
+        string="Document Date", required=True, readonly=True, help="Last day of the month."
+    )
+    revision = fields.Integer(
+        readonly=True, default=0, copy=False, help="0 for the first UPD, +1 per correction."
+    )
+    corrected_upd_id = fields.Many2one(
+        "miko.support.upd",
+        string="Corrects",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The refused UPD this one replaces.",
+    )
+    correction_ids = fields.One2many("miko.support.upd", "corrected_upd_id", string="Corrections")
+    state = fields.Selection(
+        STATES, default="draft", required=True, readonly=True, tracking=True, index=True, copy=False
+    )
+    channel = fields.Selection(
+        [("edi", "EDI operator"), ("post", "Post")],
+        string="Delivery Channel",
+        required=True,
+        readonly=True,
+    )
+    minutes = fields.Integer(string="Billed Minutes", readonly=True)
+    amount_total = fields.Monetary(currency_field="currency_id", readonly=True, string="Total")
+    line_name = fields.Char(string="Service", readonly=True)
+    line_okei = fields.Char(string="OKEI Unit Code", readonly=True)
+    line_unit = fields.Char(string="Unit", readonly=True)
+    line_quantity = fields.Char(
+        string="Quantity", readonly=True, help="Exact decimal as written in the XML."
+    )
+    line_price = fields.Char(string="Price", readonly=True, help="Exact decimal as in the XML.")
+    move_id = fields.Many2one(
+        "account.move", string="Journal Entry", readonly=True, copy=False, check_company=True
+    )
+    guid = fields.Char(string="GUID", readonly=True, copy=False)
+    xml_attachment_id = fields.Many2one("ir.attachment", string="XML File", readonly=True)
+    xml_file_name = fields.Char(related="xml_attachment_id.name", string="XML File Name")
+    signature_attachment_id = fields.Many2one(
+        "ir.attachment",
+        string="Seller's Signature",
+        copy=False,
+        help="Detached signature (.sig) of the XML made with the director's certificate outside "
+        "Odoo. Never generated here.",
+    )
+    buyer_title_attachment_id = fields.Many2one(
+        "ir.attachment", string="Buyer's Title", readonly=True, copy=False
+    )
+    buyer_signature_attachment_id = fields.Many2one(
+        "ir.attachment", string="Buyer's Signature", readonly=True, copy=False
+    )
+    deemed_attachment_id = fields.Many2one(
+        "ir.attachment", string="Unilaterally Signed Copy", readonly=True, copy=False
+    )
+    sent_date = fields.Datetime(readonly=True, copy=False)
+    delivery_date = fields.Date(
+        readonly=True,
+        copy=False,
+        tracking=True,
+        help="Day (Moscow time) the customer received the UPD: the 7-day acceptance period "
+        "starts on the next day.",
+    )
+    signed_date = fields.Date(readonly=True, copy=False, tracking=True)
+    buyer_signer_name = fields.Char(string="Signed By (Buyer)", readonly=True, copy=False)
+    refusal_reason = fields.Text(readonly=True, copy=False)
+    deemed_accepted_date = fields.Date(readonly=True, copy=False, tracking=True)
+    tracking_number = fields.Char(
+        copy=False,
+        tracking=True,
+        help="Russian Post tracking number (ШПИ) of the registered letter: 14 digits.",
+    )
+    edi_message_id = fields.Char(string="EDI Message ID", readonly=True, copy=False)
+    edi_entity_id = fields.Char(string="EDI Document ID", readonly=True, copy=False)
+    edi_attempts = fields.Integer(string="Sending Attempts", readonly=True, copy=False)
+    edi_error = fields.Text(string="Last EDI Error", readonly=True, copy=False)
+
+    _month_revision_unique = models.Constraint(
+        "UNIQUE(contract_id, period_start, revision)",
+        "A contract has one UPD per month (and per correction).",
+    )
+    _guid_unique = models.UniqueIndex(
+        "(guid) WHERE guid IS NOT NULL", "The GUID of a UPD must be unique."
+    )
+    _state_date_idx = models.Index("(state, delivery_date)")
+
+    # ------------------------------------------------------------------------------------------
+    # Constraints
+    # ------------------------------------------------------------------------------------------
+    @api.constrains("tracking_number")
+    def _check_tracking_number(self):
+        for upd in self.filtered("tracking_number"):
+            if not TRACKING_NUMBER.fullmatch(upd.tracking_number):
+                raise UserError(
+                    self.env._(
+                        "UPD %(upd)s, field Tracking Number: %(number)s is not a Russian Post "
+                        "tracking number of 14 digits.",
+                        upd=upd.display_name,
+                        number=upd.tracking_number,
+                    )
+                )
+
+    # ------------------------------------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------------------------------------
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_posted(self):
+        if self.filtered("move_id"):
+            raise UserError(
+                self.env._(
+                    "UPD %(upd)s has posted the month's revenue: it cannot be deleted; create a "
+                    "correction instead.",
+                    upd=", ".join(self.filtered("move_id").mapped("display_name")),
+                )
+            )
+
+    # ------------------------------------------------------------------------------------------
+    # Integration API
+    # ------------------------------------------------------------------------------------------
+    @api.model
+    def generate_for_month(self, year, month, contract_ids=None):
+        """The UPDs of a month, one per contract with consumption; idempotent.
+
+        A contract whose month already has a UPD keeps it (its latest revision is returned);
+        the others get a new UPD with its journal entry, XML and billing lock.
+
+        :returns: ``miko.support.upd`` recordset of the month's UPDs of those contracts.
+        """
+        first, last = self.env["miko.support.contract"]._month_bounds(int(year), int(month))
+        contracts = self._upd_candidate_contracts(first, last, contract_ids)
+        result = self.browse()
+        for contract in contracts:
+            result |= self._generate_one(contract, first, last)
+        return result
+
+    def get_xml(self):
+        """The seller's title (windows-1251 bytes of the 5.03 XML)."""
+        self.ensure_one()
+        if not self.xml_attachment_id:
+            raise UserError(
+                self.env._(
+                    "UPD %(upd)s has no XML file: the customer %(partner)s has no EDI "
+                    "participant ID.",
+                    upd=self.display_name,
+                    partner=self.partner_id.display_name,
+                )
+            )
+        return base64.b64decode(self.xml_attachment_id.sudo().datas)
+
+    def mark_delivered(self, delivery_date):
+        """The customer received the UPD on ``delivery_date`` (EDI receipt or post delivery)."""
+        delivery_date = fields.Date.to_date(delivery_date)
+        for upd in self:
+            if upd.state not in ("sending", "sent", "delivered"):
+                raise UserError(
+                    self.env._(
+                        "UPD %(upd)s is %(state)s: only a sent UPD can be delivered.",
+                        upd=upd.display_name,
+                        state=upd._state_label(),
+                    )
+                )
+        self.write({"state": "delivered", "delivery_date": delivery_date})
+        return True
+
+    # ------------------------------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------------------------------
+    def action_send(self):
+        """Send by the contract's channel: EDI through the company's provider, post on paper."""
+        for upd in self:
+            if upd.state not in ("draft", "sending"):
+                raise UserError(
+                    self.env._(
+                        "UPD %(upd)s is %(state)s: it was already sent.",
+                        upd=upd.display_name,
+                        state=upd._state_label(),
+                    )
+                )
+        for upd in self.filtered(lambda u: u.channel == "edi"):
+            upd.write({"state": "sending"})
+            upd._edi_send()
+        for upd in self.filtered(lambda u: u.channel == "post"):
+            upd._post_send_email_copy()
+        return True
+
+    def action_mark_posted(self):
+        """The paper UPD left by registered mail: its tracking number is known."""
+        for upd in self:
+            if upd.channel != "post" or upd.state != "draft":
+                raise UserError(
+                    self.env._(
+                        "UPD %(upd)s is not a paper UPD waiting to be posted.",
+                        upd=upd.display_name,
+                    )
+                )
+            if not upd.tracking_number:
+                raise UserError(
+                    self.env._(
+                        "UPD %(upd)s, field Tracking Number: enter the tracking number of the "
+                        "registered letter first.",
+                        upd=upd.display_name,
+                    )
+                )
+        self.write({"state": "sent", "sent_date": fields.Datetime.now()})
+        self._post_send_email_copy()
+        return True
+
+    def action_mark_delivered_today(self):
+        return self.mark_delivered(self._today())
+
+    def action_download_xml(self):
+        self.ensure_one()
+        self.get_xml()
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/web/content/{self.xml_attachment_id.id}?download=true",
+            "target": "download",
+        }
+
+    def action_upload_answer(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "miko_support_contract.miko_support_upd_answer_wizard_action"
+        )
+        action["context"] = {"default_upd_id": self.id}
+        return action
+
+    def action_create_correction(self):
+        """A new revision of a refused UPD with the month's current totals.
+
+        The journal entry of the refused UPD stays: only a difference (credits booked since) is
+        posted by the correction, so revenue always equals the month's wallet consumption.
+        """
+        self.ensure_one()
+        if self.state != "refused":
+            raise UserError(
+                self.env._(
+                    "UPD %(upd)s is not refused: only a refused UPD gets a correction.",
+                    upd=self.display_name,
+                )
+            )
+        if self.correction_ids:
+            raise UserError(
+                self.env._(
+                    "UPD %(upd)s already has the correction %(correction)s.",
+                    upd=self.display_name,
+                    correction=self.correction_ids[:1].display_name,
+                )
+            )
+        correction = self._generate_one(
+            self.contract_id, self.period_start, self.period_end, corrects=self
+        )
+        return correction._get_records_action() if correction else True
+
+    def action_download_form103(self):
+        """Registered-mail list (Russian Post form 103 shape) of these paper UPDs, as CSV."""
+        content = self._form103_csv()
+        attachment = self.env["ir.attachment"].create(
+            {
+                "name": f"f103_{fields.Date.context_today(self)}.csv",
+                "raw": content,
+                "mimetype": "text/csv",
+            }
+        )
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/web/content/{attachment.id}?download=true",
+            "target": "download",
+        }
+
+    def action_print_for_post(self):
+        return self.env.ref("miko_support_contract.action_report_upd_post").report_action(self)
+
+    # ------------------------------------------------------------------------------------------
+    # Business methods: generation and accounting
+    # ------------------------------------------------------------------------------------------
+    @api.model
+    def _upd_candidate_contracts(self, first, last, contract_ids=None):
+        """Contracts with service entries dated in the month (consumption or credit)."""
+        Entry = self.env["miko.support.wallet.entry"].sudo()
+        domain = [
+            ("kind", "in", ("consumption", "credit")),
+            ("date", ">=", first),
+            ("date", "<=", last),
+        ]
+        if contract_ids is not None:
+            domain.append(("contract_id", "in", list(contract_ids)))
+        groups = Entry._read_group(domain, ["contract_id"], ["amount:sum"])
+        return (
+            self.env["miko.support.contract"]
+            .browse([contract.id for contract, _amount in groups])
+            .sorted("id")
+        )
+
+    def _latest_for(self, contract, first):
+        return self.search(
+            [("contract_id", "=", contract.id), ("period_start", "=", first)],
+            order="revision desc",
+            limit=1,
+        )
+
+    @api.model
+    def _generate_one(self, contract, first, last, corrects=None):
+        existing = self._latest_for(contract, first)
+        if existing and not corrects:
+            return existing
+        totals = contract._service_totals(first, last)
+        if totals["amount"] <= 0:
+            return self.browse()
+        self._lock_contract_month(contract, first)
+        existing = self._latest_for(contract, first)
+        if existing and not corrects:
+            return existing
+        vals = self._prepare_upd_vals(contract, first, last, totals)
+        if corrects:
+            vals.update(
+                revision=corrects.revision + 1,
+                corrected_upd_id=corrects.id,
+            )
+        with self.env.cr.savepoint():  # a refused document leaves nothing behind
+            upd = self.create(vals)
+            upd._attach_xml()
+            upd._post_revenue(totals["amount"])
+            contract.sudo().locked_until = max(contract.sudo().locked_until or last, last)
+        upd.message_post(
+            body=self.env._(
+                "UPD generated: %(minutes)s min, %(amount)s.",
+                minutes=upd.minutes,
+                amount=upd.amount_total,
+            )
+        )
+        return upd
+
+    @api.model
+    def _lock_contract_month(self, contract, first):
+        """Serialise two generators of the same contract and month (row lock on the contract)."""
+        self.env.cr.execute(
+            SQL("SELECT id FROM miko_support_contract WHERE id = %s FOR UPDATE", contract.id)
+        )
+
+    @api.model
+    def _prepare_upd_vals(self, contract, first, last, totals):
+        company = contract.company_id
+        amount = totals["amount"]
+        minutes = totals["minutes"]
+        measure = self._service_measure(contract, last, minutes, amount)
+        name = self.env["ir.sequence"].with_company(company).next_by_code("miko.support.upd") or "/"
+        return {
+            "name": name,
+            "contract_id": contract.id,
+            "period_start": first,
+            "period_end": last,
+            "date": last,
+            "channel": contract.upd_channel,
+            "minutes": minutes,
+            "amount_total": float(amount),
+            "line_name": SERVICE_NAME.format(
+                contract=contract.name, month=MONTHS_RU[first.month - 1], year=first.year
+            ),
+            "line_okei": measure.okei_code,
+            "line_unit": measure.unit_name,
+            "line_quantity": format(measure.quantity.normalize(), "f"),
+            "line_price": format(measure.price.normalize(), "f"),
+            "guid": str(uuid.uuid4()),
+        }
+
+    @api.model
+    def _service_measure(self, contract, last, minutes, amount):
+        """Unit, quantity and price stating ``amount`` exactly.
+
+        When the month was billed at one rate, the rules' :func:`~upd_xml.service_measure`
+        (3.3 h × 1700 = 5610.00); otherwise (a rate change within the month, corrections) the
+        minutes at the average price per minute with 11 decimals, which still rounds to the
+        amount; without minutes one service unit.
+        """
+        rate = money.to_decimal(contract.sudo()._rate_at(last))
+        if minutes > 0 and rate > 0:
+            measure = upd_xml.service_measure(minutes, rate)
+            if measure.amount == amount:
+                return measure
+        if minutes > 0:
+            price = (amount / Decimal(minutes)).quantize(
+                Decimal(1).scaleb(-upd_xml.MAX_FRACTION_DIGITS), rounding=ROUND_HALF_UP
+            )
+            return upd_xml.UpdLineMeasure(
+                okei_code=upd_xml.OKEI_MINUTE,
+                unit_name=upd_xml.UNIT_MINUTE,
+                quantity=Decimal(minutes),
+                price=price,
+                amount=amount,
+            )
+        return upd_xml.UpdLineMeasure(
+            okei_code=OKEI_SERVICE_UNIT,
+            unit_name=UNIT_SERVICE,
+            quantity=Decimal(1),
+            price=amount,
+            amount=amount,
+        )
+
+    def _post_revenue(self, amount):
+        """Post Dr advances received / Cr revenue for what the month's UPDs did not post yet.
+
+        ``amount`` is the month's consumption; for a correction only the difference from the
+        revenue already posted for the month is posted. The month's service wallet entries that
+        have no journal entry yet are linked to the new one (``move_id``), so they leave the
+        off-ledger part of the wallet reconciliation.
+        """
+        self.ensure_one()
+        contract = self.contract_id.sudo()
+        company = contract.company_id
+        if not company.miko_advance_account_id or not company.miko_revenue_account_id:
+            company.sudo()._miko_setup_support_accounting()
+        if not company.miko_advance_account_id or not company.miko_revenue_account_id:
+            raise UserError(
+                self.env._(
+                    "Company %(company)s has no advances received or support revenue account: "
+                    "configure them in Settings / Support Contracts.",
+                    company=company.display_name,
+                )
+            )
+        posted = self._month_posted_revenue()
+        delta = money.to_decimal(amount) - posted
+        if not delta:
+            return self.env["account.move"]
+        journal = (
+            self.env["account.journal"]
+            .sudo()
+            .search(
+                [("company_id", "=", company.id), ("type", "=", "general")],
+                order="sequence, id",
+                limit=1,
+            )
+        )
+        if not journal:
+            raise UserError(
+                self.env._(
+                    "Company %(company)s has no miscellaneous journal for the UPD entries.",
+                    company=company.display_name,
+                )
+            )
+        value = float(abs(delta))
+        debit_account, credit_account = (
+            company.miko_advance_account_id,
+            company.miko_revenue_account_id,
+        )
+        if delta < 0:
+            debit_account, credit_account = credit_account, debit_account
+        label = self.env._(
+            "UPD %(upd)s: technical support under contract %(contract)s, %(start)s – %(end)s",
+            upd=self.name,
+            contract=contract.name,
+            start=self.period_start,
+            end=self.period_end,
+        )
+        partner = contract.partner_id.commercial_partner_id
+        move = (
+            self.env["account.move"]
+            .sudo()
+            .with_company(company)
+            .create(
+                {
+                    "move_type": "entry",
+                    "journal_id": journal.id,
+                    "date": self.period_end,
+                    "ref": self.name,
+                    "miko_contract_id": contract.id,
+                    "line_ids": [
+                        fields.Command.create(
+                            {
+                                "name": label,
+                                "account_id": debit_account.id,
+                                "partner_id": partner.id,
+                                "debit": value,
+                                "credit": 0.0,
+                            }
+                        ),
+                        fields.Command.create(
+                            {
+                                "name": label,
+                                "account_id": credit_account.id,
+                                "partner_id": partner.id,
+                                "debit": 0.0,
+                                "credit": value,
+                            }
+                        ),
+                    ],
+                }
+            )
+        )
+        move.action_post()
+        self.sudo().move_id = move
+        self._link_wallet_entries(move)
+        return move
+
+    def _month_posted_revenue(self):
+        """Revenue already posted for this UPD's contract and month (by earlier revisions)."""
+        self.ensure_one()
+        company = self.company_id
+        moves = (
+            self.search(
+                [
+                    ("contract_id", "=", self.contract_id.id),
+                    ("period_start", "=", self.period_start),
+                    ("id", "!=", self.id),
+                ]
+            )
+            .sudo()
+            .move_id
+        )
+        lines = moves.line_ids.filtered(
+            lambda line: line.account_id == company.miko_revenue_account_id
+        )
+        return -money.to_decimal(sum(lines.mapped("balance")))
+
+    def _link_wallet_entries(self, move):
+        """Link the month's unlinked service entries to ``move`` (ledger rows are append-only:
+        only this one column is set, once, in SQL)."""
+        self.ensure_one()
+        Entry = self.env["miko.support.wallet.entry"]
+        Entry.flush_model(["move_id", "contract_id", "date", "kind"])
+        self.env.cr.execute(
+            SQL(
+                "UPDATE miko_support_wallet_entry SET move_id = %s "
+                "WHERE contract_id = %s AND date BETWEEN %s AND %s "
+                "AND kind IN ('consumption', 'credit') AND move_id IS NULL",
+                move.id,
+                self.contract_id.id,
+                self.period_start,
+                self.period_end,
+            )
+        )
+        Entry.invalidate_model(["move_id"])
+
+    # ------------------------------------------------------------------------------------------
+    # Business methods: XML
+    # ------------------------------------------------------------------------------------------
+    def _upd_party(self, partner, owner):
+        partner = partner.commercial_partner_id
+        address = self._partner_address(partner)
+        missing = [
+            label
+            for label, value in (
+                (self.env._("INN"), partner.vat),
+                (self.env._("Address"), address),
+            )
+            if not value
+        ]
+        if missing:
+            raise UserError(
+                self.env._(
+                    "UPD %(upd)s cannot be generated: %(owner)s %(partner)s has no %(fields)s.",
+                    upd=self.display_name,
+                    owner=owner,
+                    partner=partner.display_name,
+                    fields=", ".join(missing),
+                )
+            )
+        is_entrepreneur = len(partner.vat or "") == 12
+        name_parts = (partner.name or "").split()
+        return upd_xml.UpdParty(
+            name=partner.name,
+            inn=partner.vat,
+            kpp=partner.miko_kpp or None,
+            ogrn=partner.miko_ogrn or None,
+            address=address,
+            edo_id=partner.miko_edo_id or None,
+            is_individual_entrepreneur=is_entrepreneur,
+            last_name=name_parts[-3] if is_entrepreneur and len(name_parts) >= 3 else None,
+            first_name=name_parts[-2] if is_entrepreneur and len(name_parts) >= 3 else None,
+            middle_name=name_parts[-1] if is_entrepreneur and len(name_parts) >= 3 else None,
+        )
+
+    @api.model
+    def _partner_address(self, partner):
+        """One-line address of the UPD (postal address when given, else the legal one)."""
+        partner = partner.commercial_partner_id
+        if partner.miko_postal_address:
+            return " ".join(partner.miko_postal_address.split())
+        parts = (partner.zip, partner.state_id.name, partner.city, partner.street, partner.street2)
+        return ", ".join(part for part in parts if part)
+
+    def _upd_signer(self):
+        company = self.company_id
+        director = company.miko_director_id
+        if not director:
+            raise UserError(
+                self.env._(
+                    "UPD %(upd)s cannot be generated: company %(company)s has no director to "
+                    "sign it (Settings / Support Contracts).",
+                    upd=self.display_name,
+                    company=company.display_name,
+                )
+            )
+        parts = (director.name or "").split()
+        if len(parts) < 2 or not director.function:
+            raise UserError(
+                self.env._(
+                    "UPD %(upd)s cannot be generated: the director %(director)s needs a last and "
+                    "first name and a job position.",
+                    upd=self.display_name,
+                    director=director.display_name,
+                )
+            )
+        return upd_xml.UpdSigner(
+            last_name=parts[0],
+            first_name=parts[1],
+            middle_name=" ".join(parts[2:]) or None,
+            position=director.function,
+            org_inn=company.vat or None,
+        )
+
+    def _upd_document(self):
+        """The plain values of the seller's title (rules/upd_xml.py)."""
+        self.ensure_one()
+        contract = self.contract_id.sudo()
+        seller = self._upd_party(self.company_id.partner_id, self.env._("seller"))
+        buyer = self._upd_party(contract.partner_id, self.env._("customer"))
+        line = upd_xml.UpdLine(
+            number=1,
+            name=self.line_name,
+            okei_code=self.line_okei,
+            unit_name=self.line_unit,
+            quantity=Decimal(self.line_quantity),
+            price=Decimal(self.line_price),
+            amount=money.to_decimal(self.amount_total),
+        )
+        tz = pytz.timezone(self.company_id.miko_support_tz or "Europe/Moscow")
+        formed_at = pytz.utc.localize(fields.Datetime.now()).astimezone(tz).replace(tzinfo=None)
+        return upd_xml.UpdDocument(
+            guid=self.guid,
+            number=self.name,
+            date=self.date,
+            formed_at=formed_at,
+            seller=seller,
+            buyer=buyer,
+            signer=self._upd_signer(),
+            lines=(line,),
+            total=line.amount,
+            period_start=self.period_start,
+            period_end=self.period_end,
+            contract_number=contract.name,
+            contract_date=contract.date_start or self.period_start,
+        )
+
+    def _attach_xml(self):
+        """Check, build, validate and store the XML; a clear error names what is missing."""
+        self.ensure_one()
+        document = self._upd_document()
+        if not document.buyer.edo_id and self.channel == "post":
+            return self.env["ir.attachment"]
+        try:
+            upd_xml.check_document(document)
+            content = upd_xml.build_xml(document)
+            xsd_path = self.company_id.miko_upd_xsd_path
+            if xsd_path:
+                upd_xml.validate_xml(content, xsd_path)
+            upd_xml.check_schematron_rules(content, file_name=upd_xml.file_id(document))
+        except RuleError as error:
+            raise UserError(
+                self.env._(
+                    "UPD %(upd)s for %(partner)s cannot be generated: %(reason)s",
+                    upd=self.name,
+                    partner=self.partner_id.display_name,
+                    reason=self.env._(error.message),  # pylint: disable=translation-not-lazy
+                )
+            ) from error
+        attachment = (
+            self.env["ir.attachment"]
+            .sudo()
+            .create(
+                {
+                    "name": upd_xml.file_name(document),
+                    "raw": content,
+                    "mimetype": "application/xml",
+                    "res_model": self._name,
+                    "res_id": self.id,
+                }
+            )
+        )
+        self.sudo().xml_attachment_id = attachment
+        return attachment
+
+    # ------------------------------------------------------------------------------------------
+    # Business methods: delivery and acceptance
+    # ------------------------------------------------------------------------------------------
+    def _state_label(self):
+        return dict(self._fields["state"]._description_selection(self.env)).get(self.state)
+
+    def _today(self):
+        tz = pytz.timezone(self.env.company.miko_support_tz or "Europe/Moscow")
+        return pytz.utc.localize(fields.Datetime.now()).astimezone(tz).date()
+
+    def _edi_provider(self):
+        return provider_for(self.company_id)
+
+    def _edi_send(self):
+        """Hand the UPD to the operator; a failure leaves it «sending» for the retry cron."""
+        self.ensure_one()
+        provider = self._edi_provider()
+        self.sudo().edi_attempts += 1
+        try:
+            provider.send(self)
+        except UserError:
+            raise
+        except Exception as error:
+            _logger.info("UPD %s: sending failed, will retry: %s", self.name, error)
+            self.sudo().edi_error = str(error)[:2000]
+            return False
+        self.sudo().write({"state": "sent", "sent_date": fields.Datetime.now(), "edi_error": False})
+        return True
+
+    def _edi_poll(self):
+        """Ask the operator about delivery and the buyer's answer."""
+        self.ensure_one()
+        provider = self._edi_provider()
+        try:
+            status = provider.poll(self)
+            if status.get("delivered_on") and self.state == "sent":
+                self.mark_delivered(status["delivered_on"])
+            if status.get("answer") and self.state in ("sent", "delivered"):
+                answer = provider.fetch_answer(self)
+                if answer:
+                    self._apply_operator_answer(answer)
+        except UserError:
+            raise
+        except Exception as error:
+            _logger.info("UPD %s: polling failed: %s", self.name, error)
+            self.sudo().edi_error = str(error)[:2000]
+
+    def _apply_operator_answer(self, answer):
+        kind = answer.get("kind")
+        if kind == "title":
+            self._apply_buyer_title(
+                answer["content"], answer.get("file_name"), answer.get("signature")
+            )
+        elif kind in ("refusal", "clarification"):
+            self._apply_refusal(answer.get("reason") or "", kind=kind)
+
+    def _apply_buyer_title(self, content, file_name=None, signature=None):
+        """Record the buyer's title ON_NSCHFDOPPOK: signed, or refused (КодИтога 3)."""
+        self.ensure_one()
+        try:
+            title = upd_xml.parse_buyer_title(content)
+        except RuleError as error:
+            raise UserError(
+                self.env._(
+                    "UPD %(upd)s: the uploaded file is not a usable buyer's title: %(reason)s",
+                    upd=self.display_name,
+                    reason=self.env._(error.message),  # pylint: disable=translation-not-lazy
+                )
+            ) from error
+        own_id = (self.xml_file_name or "").removesuffix(".xml")
+        if not own_id or title.seller_file_id.lower() != own_id.lower():
+            raise UserError(
+                self.env._(
+                    "The buyer's title answers the file %(file)s, not UPD %(upd)s (%(own)s).",
+                    file=title.seller_file_id,
+                    upd=self.display_name,
+                    own=own_id or "-",
+                )
+            )
+        if self.state in FINAL_STATES:
+            raise UserError(
+                self.env._(
+                    "UPD %(upd)s is already %(state)s.",
+                    upd=self.display_name,
+                    state=self._state_label(),
+                )
+            )
+        Attachment = self.env["ir.attachment"].sudo()
+        vals = {
+            "buyer_title_attachment_id": Attachment.create(
+                {
+                    "name": file_name or f"{title.file_id or 'ON_NSCHFDOPPOK'}.xml",
+                    "raw": content,
+                    "res_model": self._name,
+                    "res_id": self.id,
+                }
+            ).id,
+            "buyer_signer_name": title.signer_name or False,
+        }
+        if signature:
+            vals["buyer_signature_attachment_id"] = Attachment.create(
+                {
+                    "name": f"{title.file_id or 'ON_NSCHFDOPPOK'}.sig",
+                    "raw": signature,
+                    "res_model": self._name,
+                    "res_id": self.id,
+                }
+            ).id
+        if not self.delivery_date:
+            vals["delivery_date"] = title.formed_on or self._today()
+        if title.is_refusal:
+            vals.update(
+                state="refused",
+                refusal_reason=title.acceptance_content
+                or title.discrepancy_document
+                or self.env._("Not accepted by the buyer."),
+            )
+        else:
+            vals.update(
+                state="signed",
+                signed_date=title.accepted_on or title.formed_on or self._today(),
+            )
+        self.sudo().write(vals)
+        self.message_post(
+            body=self.env._(
+                "Buyer's title received: %(state)s by %(signer)s.",
+                state=self._state_label(),
+                signer=title.signer_name or "-",
+            )
+        )
+        return title
+
+    def _apply_refusal(self, reason, kind="refusal"):
+        """A refusal to sign or a clarification request: the reason is kept, a correction
+        follows."""
+        self.ensure_one()
+        if not (reason or "").strip():
+            raise UserError(
+                self.env._(
+                    "UPD %(upd)s: a refusal or clarification request needs its reason.",
+                    upd=self.display_name,
+                )
+            )
+        if self.state in FINAL_STATES:
+            raise UserError(
+                self.env._(
+                    "UPD %(upd)s is already %(state)s.",
+                    upd=self.display_name,
+                    state=self._state_label(),
+                )
+            )
+        prefix = self.env._("Clarification requested: ") if kind == "clarification" else ""
+        vals = {"state": "refused", "refusal_reason": prefix + reason.strip()}
+        if not self.delivery_date:
+            vals["delivery_date"] = self._today()
+        self.sudo().write(vals)
+
+    def _deemed_acceptance_date(self):
+        """Day the UPD counts as accepted when nothing came: delivery date D + 7 days.
+
+        Delivery on day D (Moscow time); the 7 calendar days are counted from D+1; when by the
+        start of D+7 (00:00 Moscow) neither a signature nor a refusal came, the UPD is accepted
+        on D+7.
+        """
+        self.ensure_one()
+        return self.delivery_date + timedelta(days=ACCEPTANCE_DAYS)
+
+    def _deem_accepted(self, on_date):
+        self.ensure_one()
+        self.sudo().write({"state": "deemed_accepted", "deemed_accepted_date": on_date})
+        report = self.env.ref("miko_support_contract.action_report_upd_deemed")
+        pdf, _kind = (
+            self.env["ir.actions.report"].sudo()._render_qweb_pdf(report.report_name, self.ids)
+        )
+        attachment = (
+            self.env["ir.attachment"]
+            .sudo()
+            .create(
+                {
+                    "name": f"UPD_{self.name}_unilateral.pdf",
+                    "raw": pdf,
+                    "mimetype": "application/pdf",
+                    "res_model": self._name,
+                    "res_id": self.id,
+                }
+            )
+        )
+        self.sudo().deemed_attachment_id = attachment
+        template = self.env.ref("miko_support_contract.mail_template_upd_deemed_accepted")
+        template.sudo().send_mail(
+            self.id, email_values={"attachment_ids": [fields.Command.link(attachment.id)]}
+        )
+
+    def _post_send_email_copy(self):
+        """E-mail copy of the UPD to the contract's registration e-mail."""
+        template = self.env.ref("miko_support_contract.mail_template_upd_copy")
+        for upd in self.filtered(lambda u: u.contract_id.sudo().registration_email):
+            template.sudo().send_mail(
+                upd.id, email_values={"email_to": upd.contract_id.sudo().registration_email}
+            )
+
+    def _form103_csv(self):
+        """Russian Post list of registered mail (form 103 columns), windows-1251, «;»."""
+        for upd in self:
+            if upd.channel != "post" or not upd.tracking_number:
+                raise UserError(
+                    self.env._(
+                        "UPD %(upd)s is not a paper UPD with a tracking number.",
+                        upd=upd.display_name,
+                    )
+                )
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+        writer.writerow(
+            [
+                "№ п/п",
+                "ШПИ",
+                "Адресат",
+                "Почтовый индекс",
+                "Адрес",
+                "Вес, кг",
+                "Объявленная ценность, руб.",
+                "Сумма наложенного платежа, руб.",
+                "Примечание",
+            ]
+        )
+        for number, upd in enumerate(self.sorted("tracking_number"), start=1):
+            partner = upd.partner_id.commercial_partner_id
+            address = self._partner_address(partner)
+            writer.writerow(
+                [
+                    csv_safe_cell(value)
+                    for value in (
+                        number,
+                        upd.tracking_number,
+                        partner.name or "",
+                        partner.zip or "",
+                        " ".join(address.split()),
+                        "0.02",
+                        "0",
+                        "0",
+                        f"УПД {upd.name}",
+                    )
+                ]
+            )
+        return buffer.getvalue().encode("cp1251", errors="replace")
+
+    # ------------------------------------------------------------------------------------------
+    # Crons
+    # ------------------------------------------------------------------------------------------
+    @api.model
+    def _upd_commit_progress(self, processed=0, remaining=None):
+        """``ir.cron._commit_progress`` in a cron run; outside one (a test, a user's call) the
+        caller's transaction decides and nothing is committed here."""
+        if not self.env.context.get("ir_cron_progress_id"):
+            return float("inf")
+        return self.env["ir.cron"]._commit_progress(processed, remaining=remaining)
+
+    @api.model
+    def _cron_close_previous_month(self, batch_size=UPD_BATCH_SIZE):
+        """1st of the month: UPDs of the previous month, committed per batch (restartable)."""
+        today = self._today()
+        previous = today.replace(day=1) - timedelta(days=1)
+        first, last = self.env["miko.support.contract"]._month_bounds(previous.year, previous.month)
+        contracts = self._upd_candidate_contracts(first, last)
+        done_ids = set(self.search([("period_start", "=", first)]).contract_id.ids)
+        todo = contracts.filtered(lambda c: c.id not in done_ids)
+        self._upd_commit_progress(remaining=len(todo))
+        for start in range(0, len(todo), batch_size):
+            batch = todo[start : start + batch_size]
+            for contract in batch:
+                try:
+                    with self.env.cr.savepoint():
+                        self._generate_one(contract, first, last)
+                except UserError as error:
+                    contract.message_post(
+                        body=self.env._(
+                            "The UPD of %(month)s could not be generated: %(reason)s",
+                            month=f"{first:%m.%Y}",
+                            reason=str(error),
+                        )
+                    )
+            if self._upd_commit_progress(len(batch)) <= 0:
+                break
+
+    @api.model
+    def _cron_send_pending(self, batch_size=UPD_BATCH_SIZE):
+        """Retry UPDs left «sending» (operator down, timeout); idempotent at the operator."""
+        pending = self.search([("state", "=", "sending")], limit=batch_size)
+        self._upd_commit_progress(remaining=len(pending))
+        for upd in pending:
+            upd._edi_send()
+            self._upd_commit_progress(1)
+
+    @api.model
+    def _cron_poll_edi(self, batch_size=UPD_BATCH_SIZE):
+        """Read delivery receipts and buyers' answers of UPDs at the operator."""
+        waiting = self.search(
+            [("state", "in", ("sent", "delivered")), ("channel", "=", "edi")], limit=batch_size
+        )
+        self._upd_commit_progress(remaining=len(waiting))
+        for upd in waiting:
+            upd._edi_poll()
+            self._upd_commit_progress(1)
+
+    @api.model
+    def _cron_deem_accepted(self):
+        """Deem accepted the UPDs delivered 7 days ago without a signature or a refusal.
+
+        Counting: the UPD was delivered on day D (Moscow time, the company's support time
+        zone); days are counted from D+1; on D+7 (from 00:00 Moscow) a UPD still neither signed
+        nor refused becomes «deemed accepted» with the date D+7, gets its unilaterally signed
+        copy (PDF with the note) and that copy is e-mailed to the customer. On D+6 nothing
+        happens.
+        """
+        today = self._today()
+        due = self.search(
+            [
+                ("state", "=", "delivered"),
+                ("delivery_date", "<=", today - timedelta(days=ACCEPTANCE_DAYS)),
+            ]
+        )
+        for upd in due:
+            upd._deem_accepted(upd._deemed_acceptance_date())
+        return due

@@ -1,0 +1,71 @@
+"""A vendor and a customer with full requisites, and a month with consumption."""
+
+import os
+from datetime import date
+from pathlib import Path
+
+from .common import VALID_INN, VALID_KPP, MikoSupportCommon
+
+SHARED = Path(
+    os.environ.get("MIKO_SHARED_DIR") or Path(__file__).resolve().parents[2].parent / "shared"
+)
+SELLER_XSD_503 = SHARED / "upd" / "xsd" / "ON_NSCHFDOPPR_1_997_01_05_03_05_transcribed.xsd"
+SELLER_INN = "7701150631"
+SELLER_KPP = "770101001"
+SELLER_EDO = f"2BM-{SELLER_INN}-{SELLER_KPP}-20190101000000000001"
+BUYER_EDO = f"2BE-{VALID_INN}-{VALID_KPP}-20200101000000000007"
+
+
+class MikoUpdCommon(MikoSupportCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        director = cls.env["res.partner"].create(
+            {"name": "Смирнов Андрей Петрович", "function": "Генеральный директор"}
+        )
+        cls.company.write(
+            {
+                "vat": SELLER_INN,
+                "miko_kpp": SELLER_KPP,
+                "miko_edo_id": SELLER_EDO,
+                "street": "ул. Садовая-Кудринская, д. 11",
+                "city": "Москва",
+                "zip": "123001",
+                "miko_director_id": director.id,
+                "miko_support_tz": "Europe/Moscow",
+                "miko_upd_xsd_path": str(SELLER_XSD_503),
+            }
+        )
+        cls.customer.write(
+            {
+                "street": "ул. Ленинградская, д. 25",
+                "city": "Химки",
+                "zip": "141400",
+                "miko_edo_id": BUYER_EDO,
+            }
+        )
+
+    @classmethod
+    def consume(cls, contract, on_date, minutes, amount, key=None):
+        return contract._wallet_post(
+            [
+                {
+                    "contract_id": contract.id,
+                    "date": on_date,
+                    "kind": "consumption",
+                    "amount": -amount,
+                    "minutes": minutes,
+                    "name": f"Support {on_date}",
+                    "source_key": key or f"test:{contract.id}:{on_date}:{minutes}",
+                }
+            ]
+        )
+
+    @classmethod
+    def prepaid_contract(cls, amount=10000.0, paid_on=date(2026, 9, 25), **vals):
+        contract = cls.create_contract(**vals)
+        contract.set_hourly_rate(1700, date(2026, 1, 1))
+        invoice = contract.create_prepayment_invoice(amount=amount)
+        invoice.action_post()
+        cls.pay(invoice, amount, paid_on)
+        return contract

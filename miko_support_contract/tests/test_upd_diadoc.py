@@ -1,0 +1,111 @@
+from datetime import UTC, date, datetime
+
+from odoo.tests import tagged
+
+from . import fake_diadoc
+from .common_upd import MikoUpdCommon
+from .test_upd import buyer_title
+
+
+def ticks(moment):
+    """.NET ticks of an aware datetime."""
+    delta = moment - datetime(1, 1, 1, tzinfo=UTC)
+    return (delta.days * 86400 + delta.seconds) * 10**7 + delta.microseconds * 10
+
+
+@tagged("post_install", "-at_install")
+class TestUpdDiadoc(MikoUpdCommon):
+    """The Diadoc adapter against a fake operator speaking the protocol on 127.0.0.1."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.operator = fake_diadoc.FakeDiadoc()
+        cls.addClassCleanup(cls.operator.stop)
+        cls.company.write(
+            {
+                "miko_edi_provider": "diadoc",
+                "miko_diadoc_url": cls.operator.url,
+                "miko_diadoc_client_id": fake_diadoc.CLIENT_ID,
+                "miko_diadoc_login": fake_diadoc.LOGIN,
+                "miko_diadoc_password": fake_diadoc.PASSWORD,
+                "miko_diadoc_box_id": fake_diadoc.SELLER_BOX,
+            }
+        )
+        cls.env["ir.config_parameter"].sudo().set_param(
+            "miko_support_contract.diadoc_timeout", "0.5"
+        )
+
+    def setUp(self):
+        super().setUp()
+        self.operator.reset()
+        contract = self.prepaid_contract()
+        self.consume(contract, date(2026, 10, 14), 198, 5610.0)
+        self.upd = self.env["miko.support.upd"].generate_for_month(2026, 10, contract.ids)
+        self.upd.signature_attachment_id = self.env["ir.attachment"].create(
+            {"name": "upd.xml.sig", "raw": b"detached CMS signature made with a token"}
+        )
+
+    def test_send_poll_and_buyer_title(self):
+        upd = self.upd
+        upd.action_send()
+        self.assertEqual(upd.state, "sent")
+        self.assertEqual(len(self.operator.messages), 1)
+        message = self.operator.messages[upd.guid]
+        self.assertEqual(message["ToBoxId"], fake_diadoc.BUYER_BOX)
+        self.assertFalse(message["IsDraft"], "a stored signature is sent, never a made-up one")
+        self.assertEqual(upd.edi_message_id, message["MessageId"])
+
+        # 2 Nov 2026 22:30 UTC is already 3 Nov in Moscow
+        self.operator.add_delivery(
+            upd.edi_message_id, ticks(datetime(2026, 11, 2, 22, 30, tzinfo=UTC))
+        )
+        self.env["miko.support.upd"]._cron_poll_edi()
+        self.assertEqual(upd.state, "delivered")
+        self.assertEqual(upd.delivery_date, date(2026, 11, 3))
+
+        own_id = upd.xml_file_name.removesuffix(".xml")
+        self.operator.add_buyer_title(upd.edi_message_id, buyer_title(own_id), b"buyer CMS")
+        self.env["miko.support.upd"]._cron_poll_edi()
+        self.assertEqual(upd.state, "signed")
+        self.assertEqual(upd.buyer_signer_name, "Кузнецов Олег Павлович")
+        self.assertEqual(upd.buyer_signature_attachment_id.raw, b"buyer CMS")
+
+    def test_operator_error_then_retry_sends_once(self):
+        upd = self.upd
+        self.operator.fail_next = ["500"]
+        upd.action_send()
+        self.assertEqual(upd.state, "sending")
+        self.assertIn("500", upd.edi_error)
+        self.env["miko.support.upd"]._cron_send_pending()
+        self.assertEqual(upd.state, "sent")
+        self.assertEqual(self.operator.post_calls, 2)
+        self.assertEqual(len(self.operator.messages), 1, "the operator stored one message")
+
+    def test_operator_timeout_then_retry_sends_once(self):
+        upd = self.upd
+        self.operator.fail_next = ["timeout"]
+        upd.action_send()
+        self.assertEqual(upd.state, "sending")
+        self.assertEqual(upd.edi_attempts, 1)
+        self.env["miko.support.upd"]._cron_send_pending()
+        self.assertEqual(upd.state, "sent")
+        self.assertEqual(len(self.operator.messages), 1, "the operator stored one message")
+        self.assertEqual(
+            upd.edi_message_id, next(iter(self.operator.messages.values()))["MessageId"]
+        )
+
+    def test_refusal_from_the_operator(self):
+        upd = self.upd
+        upd.action_send()
+        self.operator.add_rejection(upd.edi_message_id, "Неверный период")
+        self.env["miko.support.upd"]._cron_poll_edi()
+        self.assertEqual(upd.state, "refused")
+        self.assertEqual(upd.refusal_reason, "Неверный период")
+
+    def test_without_signature_posts_a_draft(self):
+        upd = self.upd
+        upd.signature_attachment_id = False
+        upd.action_send()
+        self.assertEqual(upd.state, "sent")
+        self.assertTrue(self.operator.messages[upd.guid]["IsDraft"], "signed in Diadoc, not here")
