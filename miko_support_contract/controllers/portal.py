@@ -54,6 +54,7 @@ class MikoSupportPortal(CustomerPortal):
                 "date_to": today,
                 "message": message,
                 "can_consent": contract.balance < 0 and not contract.overrun_consent_ids,
+                "upds": _contract_upds(contract),
             },
             "my_support_history",
             False,
@@ -96,6 +97,47 @@ class MikoSupportPortal(CustomerPortal):
         )
 
     @http.route(
+        ["/my/support/<int:contract_id>/upd/<int:upd_id>/<string:file_kind>"],
+        type="http",
+        auth="public",
+        website=True,
+    )
+    def portal_support_upd_file(self, contract_id, upd_id, file_kind, access_token=None, **kw):
+        """A UPD's file: ``xml`` (seller's title), ``pdf`` (printable form), ``signed`` (the
+        buyer's title) or ``deemed`` (the unilaterally signed copy) — only of this contract."""
+        contract = self._support_contract(contract_id, access_token)
+        upd = request.env["miko.support.upd"].sudo().browse(upd_id).exists()
+        if not upd or upd.contract_id != contract:
+            raise request.not_found()
+        if file_kind == "pdf":
+            content, _format = (
+                request.env["ir.actions.report"]
+                .sudo()
+                ._render_qweb_pdf("miko_support_contract.action_report_upd", upd.ids)
+            )
+            return request.make_response(
+                content,
+                headers=[
+                    ("Content-Type", "application/pdf"),
+                    ("Content-Disposition", http.content_disposition(f"{upd.name}.pdf")),
+                ],
+            )
+        attachment = {
+            "xml": upd.xml_attachment_id,
+            "signed": upd.buyer_title_attachment_id,
+            "deemed": upd.deemed_attachment_id,
+        }.get(file_kind)
+        if not attachment:
+            raise request.not_found()
+        return request.make_response(
+            attachment.raw,
+            headers=[
+                ("Content-Type", attachment.mimetype or "application/octet-stream"),
+                ("Content-Disposition", http.content_disposition(attachment.name)),
+            ],
+        )
+
+    @http.route(
         ["/my/support/<int:contract_id>/request_statement"],
         type="http",
         auth="user",
@@ -121,6 +163,13 @@ class MikoSupportPortal(CustomerPortal):
         except UserError:
             return request.redirect(f"/my/support/{contract.id}?message=consent_refused")
         return request.redirect(f"/my/support/{contract.id}?message=consent_recorded")
+
+
+def _contract_upds(contract):
+    """The contract's UPDs (sudo: the contract was checked), newest first."""
+    if "miko.support.upd" not in request.env:
+        return []
+    return request.env["miko.support.upd"].sudo().search([("contract_id", "=", contract.id)])
 
 
 def _balance_points(contract, today):

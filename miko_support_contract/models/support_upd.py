@@ -358,9 +358,10 @@ class SupportUpd(models.Model):
     # ------------------------------------------------------------------------------------------
     @api.model
     def _upd_candidate_contracts(self, first, last, contract_ids=None):
-        """Contracts with service entries dated in the month (consumption or credit)."""
+        """Contracts of the current companies with service entries dated in the month."""
         Entry = self.env["miko.support.wallet.entry"].sudo()
         domain = [
+            ("company_id", "in", self.env.companies.ids),
             ("kind", "in", ("consumption", "credit")),
             ("date", ">=", first),
             ("date", "<=", last),
@@ -1022,7 +1023,13 @@ class SupportUpd(models.Model):
 
     @api.model
     def _cron_close_previous_month(self, batch_size=UPD_BATCH_SIZE):
-        """1st of the month: UPDs of the previous month, committed per batch (restartable)."""
+        """1st of the month: UPDs of the previous month, committed per batch (restartable).
+
+        The cron closes the month of every company (not only its user's current ones).
+        """
+        self = self.sudo().with_context(  # noqa: PLW0642 - all companies for the cron
+            allowed_company_ids=self.env["res.company"].sudo().search([]).ids
+        )
         today = self._today()
         previous = today.replace(day=1) - timedelta(days=1)
         first, last = self.env["miko.support.contract"]._month_bounds(previous.year, previous.month)

@@ -4,6 +4,7 @@ from . import test_access
 from . import test_prepayment_report
 from . import test_activities
 from . import test_statements
+from . import test_month_flow
 from . import test_requests
 from . import test_upd
 from . import test_upd_diadoc
