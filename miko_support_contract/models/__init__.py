@@ -16,9 +16,7 @@ from . import support_activity_unmatched
 from . import support_remote_device
 from . import support_contract_billing
 from . import account_analytic_line
-from . import support_contract_statement
 from . import project_project
 from . import project_task
 from . import support_request_compliance
-from . import project_task_email
 from . import support_upd

@@ -268,6 +268,7 @@ class SupportActivity(models.Model):
                         "source_ref": activity.source_ref,
                     }
                 )
+        return True
 
     def _update_day_and_seconds(self):
         for activity in self:
@@ -282,6 +283,7 @@ class SupportActivity(models.Model):
             if values:
                 super(SupportActivity, activity).write(values)
         self._check_not_locked()
+        return True
 
     def _mark_days_for_billing(self):
         """The day lines of these activities must be billed again (they lose or change one)."""
