@@ -335,3 +335,19 @@ class ResCompany(models.Model):
             '"{day} 12:07:05",425,420,"ANSWERED","DOCUMENTATION","1790000000.1",""\n'
         ).format(day=(today - timedelta(days=1)).isoformat())
         env["miko.support.activity"].import_pbx_cdr(unknown_call.encode())
+        self._miko_demo_upds(contracts, today)
+
+    def _miko_demo_upds(self, contracts, today):
+        """Demo: last month closed; one UPD deemed accepted after 7 days, one sent, one draft."""
+        env = self.env
+        previous = today.replace(day=1) - timedelta(days=1)
+        upds = env["miko.support.upd"].generate_for_month(
+            previous.year, previous.month, contracts.ids
+        )
+        for index, upd in enumerate(upds.sorted(lambda u: u.contract_id.id)):
+            if index == 0:
+                upd.action_send()
+                upd.mark_delivered(today - timedelta(days=10))
+            elif index == 1:
+                upd.action_send()
+        upds._cron_deem_accepted()
