@@ -140,6 +140,9 @@ class ResCompany(models.Model):
         company = company.with_env(env)
         if not env["account.journal"].search_count([("company_id", "=", company.id)], limit=1):
             env["account.chart.template"].try_loading("generic_coa", company, install_demo=False)
+        rub = env.ref("base.RUB")
+        if company.currency_id != rub:  # the generic chart brings its own currency (USD)
+            company.currency_id = rub
         company._miko_setup_support_accounting()
         ref = env.ref
         bank_account = env["res.partner.bank"].search(
@@ -326,6 +329,16 @@ class ResCompany(models.Model):
         ]
         env["miko.support.contract"].register_activities(records)
         env["miko.support.contract"]._cron_post_consumption()
+        descriptions = [
+            "Настроили всплывающую карточку звонка в 1С, проверили на двух рабочих местах",
+            "Разобрали журнал звонков: пропущенные вызовы не попадали в 1С из-за фильтра",
+            "Обновили модуль интеграции до 2026.3, проверили маршрутизацию",
+        ]
+        day_lines = env["account.analytic.line"].search(
+            [("miko_contract_id", "in", contracts.ids)], order="date desc", limit=9
+        )
+        for line, description in zip(day_lines, descriptions * 3, strict=False):
+            line.name = description
         env["miko.support.activity"].search(
             [("contract_id", "=", contracts[1].id)], limit=1
         ).action_mark_vendor_bug("BUG-1042", "2026.3")

@@ -504,7 +504,7 @@ class SupportContract(models.Model):
             vals_list.append(
                 {
                     **values,
-                    "name": self.env._("Technical support"),
+                    "name": contract._default_work_description(),
                     "date": day,
                     "project_id": contract.project_id.id,
                     "user_id": user_id,
@@ -521,6 +521,12 @@ class SupportContract(models.Model):
             .create(vals_list)
         )
         return {(line.miko_contract_id.id, line.user_id.id, line.date): line for line in created}
+
+    def _default_work_description(self):
+        """The day line's description until the engineer writes one, in the customer's language."""
+        self.ensure_one()
+        lang = self.partner_id.lang or self.env.lang
+        return self.with_context(lang=lang).env._("Technical support")
 
     @api.model
     def _support_employee(self, user, company):
@@ -787,13 +793,15 @@ class SupportContract(models.Model):
             self.env["miko.support.activity"]._fields["kind"]._description_selection(self.env)
         )
         days = {}
+        default_description = contract._default_work_description()
         for line in day_lines:
             day = days.setdefault(line.date, _statement_day(line.date))
             day["billed_minutes"] += line.miko_billed_minutes
             day["nonbillable_minutes"] += line.miko_nonbillable_minutes
-            day["work_descriptions"].append(
-                {"engineer": line.user_id.name, "description": line.name or ""}
-            )
+            if line.name and line.name != default_description:
+                day["work_descriptions"].append(
+                    {"engineer": line.user_id.name, "description": line.name}
+                )
         for activity in activities:
             day = days.setdefault(activity.day, _statement_day(activity.day))
             day["lines"].append(
