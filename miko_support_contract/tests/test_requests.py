@@ -290,6 +290,10 @@ class TestRequestForm(MikoSupportCommon, HttpCase):
         "description": "Панель не показывает звонки",
     }
 
+    def assertMessage(self, english, russian, text):
+        """The page speaks the visitor's language: English or Russian (i18n/ru.po)."""
+        self.assertTrue(english in text or russian in text, f"{english!r} / {russian!r}")
+
     def post_form(self, files=None, **values):
         page = self.url_open("/support/request")
         self.assertEqual(page.status_code, 200, page.text[-3000:])
@@ -313,7 +317,9 @@ class TestRequestForm(MikoSupportCommon, HttpCase):
     def test_missing_phone_is_refused_and_input_kept(self):
         response = self.post_form(phone="", description="Звонки & <теряются>")
         self.assertEqual(response.status_code, 400)
-        self.assertIn("Contact phone is required.", response.text)
+        self.assertMessage(
+            "Contact phone is required.", "Поле «Контактный телефон» обязательно.", response.text
+        )
         self.assertIn('value="Иванова Мария"', response.text)
         self.assertIn('value="QQ-123456"', response.text)
         self.assertIn("Звонки &amp; &lt;теряются&gt;", response.text)
@@ -352,7 +358,9 @@ class TestRequestForm(MikoSupportCommon, HttpCase):
         self.assertEqual(self.post_form().status_code, 200)
         refused = self.post_form()
         self.assertEqual(refused.status_code, 400)
-        self.assertIn("Too many requests", refused.text)
+        self.assertMessage(
+            "Too many requests", "С вашего адреса отправлено слишком много обращений", refused.text
+        )
         self.assertEqual(len(self.requests()), 1)
         self.env["ir.config_parameter"].set_param("miko_support_contract.request_rate_limit", "10")
         self.env["ir.config_parameter"].set_param(
@@ -360,7 +368,11 @@ class TestRequestForm(MikoSupportCommon, HttpCase):
         )
         big = self.post_form(files={"attachments": ("big.bin", b"0" * (1024 * 1024 + 1))})
         self.assertEqual(big.status_code, 400)
-        self.assertIn("Attachments may total at most 1 MB.", big.text)
+        self.assertMessage(
+            "Attachments may total at most 1 MB.",
+            "Общий размер вложений — не более 1 МБ.",
+            big.text,
+        )
         self.assertEqual(len(self.requests()), 1)
 
     def test_deadline_over_external_rpc(self):
