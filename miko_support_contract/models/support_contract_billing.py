@@ -745,41 +745,18 @@ class SupportContract(models.Model):
             )
         contract = self.sudo()
         tz_name = contract.company_id.miko_support_tz or intervals.MOSCOW
-        activities = (
-            self.env["miko.support.activity"]
-            .sudo()
-            .search(
-                [
-                    ("contract_id", "=", contract.id),
-                    ("day", ">=", date_from),
-                    ("day", "<=", date_to),
-                ],
-                order="day, date_begin, id",
-            )
-        )
-        day_lines = (
-            self.env["account.analytic.line"]
-            .sudo()
-            .search(
-                [
-                    ("miko_contract_id", "=", contract.id),
-                    ("date", ">=", date_from),
-                    ("date", "<=", date_to),
-                ],
-                order="date, id",
-            )
-        )
-        entries = (
-            self.env["miko.support.wallet.entry"]
-            .sudo()
-            .search(
-                [
-                    ("contract_id", "=", contract.id),
-                    ("date", ">=", date_from),
-                    ("date", "<=", date_to),
-                ]
-            )
-        )
+
+        def in_period(model, contract_field, date_field, order=None):
+            domain = [
+                (contract_field, "=", contract.id),
+                (date_field, ">=", date_from),
+                (date_field, "<=", date_to),
+            ]
+            return self.env[model].sudo().search(domain, order=order)
+
+        activities = in_period("miko.support.activity", "contract_id", "day", "day, date_begin, id")
+        day_lines = in_period("account.analytic.line", "miko_contract_id", "date", "date, id")
+        entries = in_period("miko.support.wallet.entry", "contract_id", "date")
         service = defaultdict(Decimal)
         performed = receipts = Decimal(0)
         for entry in entries:
