@@ -29,6 +29,7 @@
         "views/project_task_views.xml",
         "views/res_company_views.xml",
         "views/support_request_templates.xml",
+        "wizards/vendor_bug_wizard_views.xml",
         "reports/report_upd.xml",
         "data/upd_data.xml",
         "wizards/upd_wizards_views.xml",

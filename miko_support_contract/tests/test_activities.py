@@ -487,3 +487,25 @@ class TestEmailCapture(MikoSupportCommon):
         out.with_user(self.engineer).date_end = out.date_begin + timedelta(minutes=20)
         self.assertEqual(out.raw_seconds, 20 * 60)
         self.assertEqual(len(self.email_activities()), 2)
+
+    def test_whole_request_marked_as_vendor_bug(self):
+        self.request.with_user(self.engineer).message_post(
+            body="Проверьте настройки",
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+            partner_ids=self.customer_contact.ids,
+        )
+        self.env["miko.support.contract"]._cron_post_consumption()
+        charged = self.contract.entry_ids.filtered(lambda e: e.kind == "consumption")
+        self.assertEqual(charged.minutes, 5)
+        wizard = (
+            self.env["miko.support.vendor.bug.wizard"]
+            .with_user(self.engineer)
+            .with_context(active_model="project.task", active_id=self.request.id)
+            .create({"bug_reference": "BUG-77", "bug_release": "2026.3"})
+        )
+        wizard.action_confirm()
+        self.assertTrue(self.email_activities().is_vendor_bug)
+        credit = self.contract.entry_ids.filtered(lambda e: e.kind == "credit")
+        self.assertEqual((credit.minutes, credit.amount), (-5, -charged.amount))
+        self.assertIn("BUG-77", self.request.message_ids[0].body)
