@@ -99,3 +99,13 @@ class TestMonthFlow(HttpCase, MikoUpdCommon):
             response = self.url_open(url)
             self.assertEqual(response.status_code, 404, url)
             self.assertNotIn(b"<?xml", response.content[:10])
+
+    def test_printable_upd_is_a_real_pdf_in_two_copies(self):
+        upd = self.env["miko.support.upd"].generate_for_month(2026, 10, self.contract.ids)
+        Report = self.env["ir.actions.report"].with_context(force_report_rendering=True)
+        pdf, _format = Report._render_qweb_pdf("miko_support_contract.action_report_upd", upd.ids)
+        self.assertTrue(pdf.startswith(b"%PDF"))
+        html, _format = Report._render_qweb_html(
+            "miko_support_contract.action_report_upd_post", upd.ids
+        )
+        self.assertGreaterEqual(html.decode().count("Универсальный передаточный"), 2)
