@@ -8,3 +8,5 @@ from . import test_month_flow
 from . import test_requests
 from . import test_upd
 from . import test_upd_diadoc
+from . import test_reliability
+from . import test_wallet_race
