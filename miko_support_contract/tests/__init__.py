@@ -10,3 +10,4 @@ from . import test_upd
 from . import test_upd_diadoc
 from . import test_reliability
 from . import test_wallet_race
+from . import test_access_matrix
