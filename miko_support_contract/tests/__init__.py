@@ -11,3 +11,4 @@ from . import test_upd_diadoc
 from . import test_reliability
 from . import test_wallet_race
 from . import test_access_matrix
+from . import test_bad_input
