@@ -12,3 +12,4 @@ from . import test_reliability
 from . import test_wallet_race
 from . import test_access_matrix
 from . import test_bad_input
+from . import test_wallet_stateful
