@@ -188,3 +188,64 @@ class TestBadInput(MikoUpdCommon):
         )
         self.customer.invalidate_recordset(["vat"])
         self.assert_generation_refused(contract, "INN|ИНН")
+
+
+@tagged("post_install", "-at_install")
+class TestBadActivityInput(MikoUpdCommon):
+    """Complements test_activities.py (end before start, zero, over 24 h, naive times, unknown
+    contract or kind, Moscow midnight): month end, a locked month, unknown engineer, UTC."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.contract = cls.prepaid_contract()
+
+    def register(self, ref, start, end, **values):
+        record = {
+            "contract": self.contract.name,
+            "engineer": self.engineer.login,
+            "kind": "call_out",
+            "start": start,
+            "end": end,
+            "subject": f"Звонок {ref}",
+            "source": "pbx",
+            "source_ref": ref,
+            **values,
+        }
+        return self.env["miko.support.contract"].register_activities([record])
+
+    def pieces(self, ref):
+        return self.env["miko.support.activity"].search([("source_ref", "=", ref)], order="part")
+
+    def test_crossing_month_end_bills_each_month(self):
+        result = self.register("eom", "2026-10-31T23:50:00+03:00", "2026-11-01T00:20:00+03:00")
+        self.assertEqual(result["created"], 1, result)
+        self.assertEqual(self.pieces("eom").mapped("day"), [date(2026, 10, 31), date(2026, 11, 1)])
+        self.env["miko.support.contract"]._cron_post_consumption()
+        consumption = self.contract.entry_ids.filtered(lambda e: e.kind == "consumption")
+        self.assertEqual(
+            sorted((e.date, e.minutes) for e in consumption),
+            [(date(2026, 10, 31), 10), (date(2026, 11, 1), 20)],
+        )
+
+    def test_crossing_into_a_locked_month_writes_nothing(self):
+        self.contract.sudo().locked_until = date(2026, 10, 31)
+        result = self.register("eom", "2026-10-31T23:50:00+03:00", "2026-11-01T00:20:00+03:00")
+        self.assertEqual((result["created"], len(result["errors"])), (0, 1), result)
+        self.assertFalse(self.pieces("eom"), "not even the November part")
+
+    def test_unknown_engineer_is_named_and_nothing_saved(self):
+        result = self.register(
+            "ghost", "2026-11-24T10:00:00+03:00", "2026-11-24T10:10:00+03:00", engineer="ghost"
+        )
+        self.assertEqual(result["created"], 0)
+        self.assertIn("ghost", result["errors"][0]["message"])
+        self.assertFalse(self.pieces("ghost"))
+
+    def test_utc_and_local_offsets_are_the_same_moment(self):
+        self.register("utc", "2026-11-24T20:50:00Z", "2026-11-24T21:10:00Z")
+        self.assertEqual(
+            self.pieces("utc").mapped("day"),
+            [date(2026, 11, 24), date(2026, 11, 25)],
+            "20:50 UTC is 23:50 in Moscow: the call crosses Moscow midnight",
+        )
