@@ -5,7 +5,11 @@ of the test database, in its own process, so that it can be killed with SIGKILL.
     python3 month_close_child.py CONFIG DB close     # the month-close cron of 1 November 2026
     python3 month_close_child.py CONFIG DB slow      # the same, lingering inside each batch
     python3 month_close_child.py CONFIG DB summary   # JSON of the October UPDs and totals
+
+Run as a script (``__main__``), not imported as part of the addon: hence the absolute imports.
 """
+
+# pylint: disable=odoo-addons-relative-import
 
 import json
 import sys

@@ -1,5 +1,8 @@
 """Two real transactions debit the same wallet at the same moment, many times.
 
+The commits below are on separate real cursors, never on the test's own transaction: a race needs
+committed data and committing racers.
+
 A TransactionCase never commits, so the contract is created and committed through separate real
 cursors (``sql_db.db_connect(...).cursor()``, not the registry's test cursor) and removed in SQL at
 the end. The test case's own cursor writes nothing, so it holds no lock the racers could wait on
@@ -45,7 +48,7 @@ class TestWalletRace(TransactionCase):
                 {"name": "RACE-TEST", "partner_id": partner.id, "company_id": company.id}
             )
             env.flush_all()
-            cr.commit()
+            cr.commit()  # pylint: disable=invalid-commit
             self.partner_id, self.contract_id = partner.id, contract.id
         self.addCleanup(self.remove_committed_data)
 
@@ -72,7 +75,7 @@ class TestWalletRace(TransactionCase):
             )
             cr.execute(SQL("DELETE FROM miko_support_contract WHERE id = %s", self.contract_id))
             cr.execute(SQL("DELETE FROM res_partner WHERE id = %s", self.partner_id))
-            cr.commit()
+            cr.commit()  # pylint: disable=invalid-commit
 
     def top_up(self, cr):
         """Bring the wallet back to START_BALANCE with a credit entry, committed."""
@@ -91,7 +94,7 @@ class TestWalletRace(TransactionCase):
                     }
                 ]
             )
-        cr.commit()
+        cr.commit()  # pylint: disable=invalid-commit
 
     def debit(self, cr, barrier, outcomes, lock):
         """One racer: wait for the other, then debit with the «never below zero» policy."""
@@ -103,7 +106,7 @@ class TestWalletRace(TransactionCase):
                     DEBIT, "race debit", on_date="2026-11-02"
                 )
                 env.flush_all()
-                cr.commit()
+                cr.commit()  # pylint: disable=invalid-commit
                 outcome = "debited"
             except UserError:
                 cr.rollback()

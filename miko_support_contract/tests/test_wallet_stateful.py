@@ -36,7 +36,7 @@ SETTINGS = settings(
 
 @tagged("post_install", "-at_install")
 class TestWalletStateful(MikoSupportCommon):
-    def test_wallet_state_machine(self):
+    def test_wallet_state_machine(self):  # pylint: disable=missing-return
         case = self
         steps = {"receipt": 0, "reversal": 0, "consumption": 0, "credit": 0, "refund": 0}
 
