@@ -173,8 +173,9 @@ class DiadocProvider(UpdProvider):
         for entity in children:
             kind = entity.get("AttachmentType")
             if kind == DELIVERY and entity.get("RawCreationDate"):
-                delivered_on = ticks_to_datetime(entity["RawCreationDate"]).astimezone(self.tz)
-                delivered_on = delivered_on.date()
+                moment = ticks_to_datetime(entity["RawCreationDate"]).astimezone(self.tz)
+                # repeated or out-of-order receipts: the first delivery is the delivery
+                delivered_on = min(filter(None, (delivered_on, moment.date())))
             elif kind == BUYER_TITLE or kind in REFUSALS:
                 answer = True
         return {"delivered_on": delivered_on, "answer": answer}

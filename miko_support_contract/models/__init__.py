@@ -1,3 +1,4 @@
+from . import hash_chain_mixin
 from . import res_bank
 from . import res_company
 from . import res_partner

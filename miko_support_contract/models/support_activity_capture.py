@@ -10,6 +10,7 @@ from odoo.exceptions import UserError
 from ..rules import RuleError, pbx_cdr, phones, teamviewer
 
 OPEN_CONTRACT_STATES = ("draft", "active", "suspended", "terminating")
+DEFAULT_IMPORT_MAX_MB = 20
 
 
 class SupportActivity(models.Model):
@@ -64,14 +65,50 @@ class SupportActivity(models.Model):
         )
 
     @api.model
+    def _max_upload_bytes(self):
+        """Largest accepted import file (system parameter
+        ``miko_support_contract.import_max_upload_mb``, 20 MB by default)."""
+        value = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("miko_support_contract.import_max_upload_mb", DEFAULT_IMPORT_MAX_MB)
+        )
+        try:
+            megabytes = float(value)
+        except ValueError:
+            megabytes = DEFAULT_IMPORT_MAX_MB
+        return int(max(megabytes, 0) * 1024 * 1024)
+
+    @api.model
+    def _check_upload_size(self, size, encoded=False):
+        """Refuse a file over the limit from its size alone, before it is decoded or parsed.
+
+        ``encoded``: ``size`` is the length of base64 text (¾ of it are bytes).
+        """
+        size = size * 3 // 4 if encoded else size
+        limit = self._max_upload_bytes()
+        if size > limit:
+            raise UserError(
+                self.env._(
+                    "The file is too large: %(size)s MB, at most %(limit)s MB are accepted "
+                    "(system parameter miko_support_contract.import_max_upload_mb). Nothing was "
+                    "imported.",
+                    size=round(size / 1024 / 1024, 1),
+                    limit=round(limit / 1024 / 1024, 1),
+                )
+            )
+
+    @api.model
     def _parse_source(self, parser, data):
         if isinstance(data, str):
+            self._check_upload_size(len(data), encoded=True)
             try:
                 payload = base64.b64decode(data, validate=True)
             except (binascii.Error, ValueError):
                 payload = data.encode("utf-8")
         else:
             payload = data
+        self._check_upload_size(len(payload))
         try:
             return parser(payload)
         except RuleError as error:

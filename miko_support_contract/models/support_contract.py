@@ -4,7 +4,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, split_every
 
 from ..rules import RuleError, business_hours, money
@@ -641,6 +641,103 @@ class SupportContract(models.Model):
         Entry = self.env["miko.support.wallet.entry"].sudo()
         entries = Entry.create(vals_list)
         return entries
+
+    def _wallet_debit_checked(self, amount, name, on_date=None, kind="consumption", minimum=0.0):
+        """Debit ``amount`` unless the balance would fall below ``minimum``, atomically.
+
+        The balance is read with a row lock in this transaction and the debit moves the stored
+        balance and version of the same row, so of two concurrent debits the second one either
+        waits and sees the first, or fails to serialise and is retried: both can never pass on
+        the same balance (no write skew at REPEATABLE READ).
+        """
+        self.ensure_one()
+        self.env.cr.execute(
+            SQL(
+                "SELECT balance FROM miko_support_contract WHERE id = %s FOR NO KEY UPDATE",
+                self.id,
+            )
+        )
+        balance = self.env.cr.fetchone()[0] or 0
+        if self.currency_id.compare_amounts(float(balance) - amount, minimum) < 0:
+            raise UserError(
+                self.env._(
+                    "Contract %(contract)s: a debit of %(amount)s would take the wallet balance "
+                    "%(balance)s below %(minimum)s.",
+                    contract=self.display_name,
+                    amount=amount,
+                    balance=balance,
+                    minimum=minimum,
+                )
+            )
+        return self._wallet_post(
+            [
+                {
+                    "contract_id": self.id,
+                    "date": on_date or fields.Date.context_today(self),
+                    "kind": kind,
+                    "amount": -amount,
+                    "name": name,
+                }
+            ]
+        )
+
+    def _wallet_integrity_errors(self):
+        """Ledger entries and UPDs of these contracts altered outside Odoo (hash chain broken),
+        and contracts whose stored balance is not the sum of their ledger."""
+        entries = self.env["miko.support.wallet.entry"].sudo()._chain_altered(self.ids)
+        upds = self.env["miko.support.upd"].sudo()._chain_altered(self.ids)
+        self.env["miko.support.wallet.entry"].flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT contract.id
+                  FROM miko_support_contract AS contract
+             LEFT JOIN miko_support_wallet_entry AS entry ON entry.contract_id = contract.id
+                 WHERE contract.id IN %s
+              GROUP BY contract.id
+                HAVING COALESCE(contract.balance, 0) <> COALESCE(SUM(entry.amount), 0)
+                """,
+                tuple(self.ids) or (0,),
+            )
+        )
+        balances = self.browse([row[0] for row in self.env.cr.fetchall()])
+        return {"entries": entries, "upds": upds, "balances": balances}
+
+    def action_check_integrity(self):
+        """Finance: verify the hash chains and balances of the selected contracts."""
+        if not self.env.user.has_group("miko_support_contract.group_finance"):
+            raise AccessError(self.env._("Only support finance users can run the integrity check."))
+        errors = self.sudo()._wallet_integrity_errors()
+        problems = [
+            self.env._("Altered ledger entry: %(entry)s (id %(id)s)", entry=e.display_name, id=e.id)
+            for e in errors["entries"]
+        ]
+        problems += [
+            self.env._("Altered UPD: %(upd)s (id %(id)s)", upd=u.display_name, id=u.id)
+            for u in errors["upds"]
+        ]
+        problems += [
+            self.env._(
+                "Contract %(contract)s: stored balance differs from the ledger",
+                contract=c.display_name,
+            )
+            for c in errors["balances"]
+        ]
+        if problems:
+            raise UserError(
+                self.env._("Integrity check failed:\n%(problems)s", problems="\n".join(problems))
+            )
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "message": self.env._(
+                    "Integrity check passed: %(count)s contract(s), ledger and UPD chains intact.",
+                    count=len(self),
+                ),
+            },
+        }
 
     def _on_receipt(self, receipt_date):
         """First money received activates the contract; money resumes a suspended one."""

@@ -60,9 +60,23 @@ class SupportUpd(models.Model):
 
     _name = "miko.support.upd"
     _description = "Monthly UPD"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "miko.support.hash.chain.mixin"]
     _order = "period_start desc, id desc"
     _check_company_auto = True
+    _chain_fields = (
+        "name",
+        "period_start",
+        "period_end",
+        "date",
+        "revision",
+        "corrected_upd_id",
+        "minutes",
+        "amount_total",
+        "line_name",
+        "line_quantity",
+        "line_price",
+        "guid",
+    )
 
     name = fields.Char(string="Number", required=True, readonly=True, copy=False, default="/")
     contract_id = fields.Many2one(

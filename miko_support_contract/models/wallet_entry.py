@@ -15,9 +15,22 @@ class WalletEntry(models.Model):
     """Append-only ledger of a contract's prepaid wallet. Positive amounts credit the wallet."""
 
     _name = "miko.support.wallet.entry"
+    _inherit = ["miko.support.hash.chain.mixin"]
     _description = "Support Wallet Entry"
     _order = "date desc, id desc"
     _check_company_auto = True
+    _chain_fields = (
+        "date",
+        "kind",
+        "amount",
+        "minutes",
+        "name",
+        "reason",
+        "approver_id",
+        "payment_move_id",
+        "reversed_entry_id",
+        "source_key",
+    )
 
     contract_id = fields.Many2one(
         "miko.support.contract", required=True, index=True, ondelete="restrict"

@@ -8,3 +8,10 @@ from . import test_month_flow
 from . import test_requests
 from . import test_upd
 from . import test_upd_diadoc
+from . import test_reliability
+from . import test_wallet_race
+from . import test_access_matrix
+from . import test_bad_input
+from . import test_wallet_stateful
+from . import test_month_close_kill
+from . import test_upd_edi_idempotence

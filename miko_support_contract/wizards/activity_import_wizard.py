@@ -1,6 +1,6 @@
 import base64
 
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class ActivityImportWizard(models.TransientModel):
@@ -33,13 +33,23 @@ class ActivityImportWizard(models.TransientModel):
     unmatched_count = fields.Integer(string="To Assign", readonly=True)
     error_text = fields.Text(string="Errors", readonly=True)
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        # refuse an oversized upload from its length, before it is stored or decoded
+        for vals in vals_list:
+            self.env["miko.support.activity"]._check_upload_size(
+                len(vals.get("file") or b""), encoded=True
+            )
+        return super().create(vals_list)
+
     def _tz_selection(self):
         return self.env["res.partner"]._fields["tz"]._description_selection(self.env)
 
     def action_import(self):
         self.ensure_one()
-        data = base64.b64decode(self.file or b"")
         Activity = self.env["miko.support.activity"]
+        Activity._check_upload_size(len(self.file or b""), encoded=True)
+        data = base64.b64decode(self.file or b"")
         if self.source == "pbx":
             result = Activity.import_pbx_cdr(data, pbx_tz=self.tz)
         else:

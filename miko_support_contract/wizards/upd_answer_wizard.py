@@ -1,7 +1,9 @@
 import base64
 
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
+
+from ..rules.upd_xml import MAX_BUYER_TITLE_BYTES
 
 
 class UpdAnswerWizard(models.TransientModel):
@@ -26,6 +28,27 @@ class UpdAnswerWizard(models.TransientModel):
     signature_file_name = fields.Char()
     reason = fields.Text()
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        # refuse an oversized upload from its length, before it is stored or decoded
+        for vals in vals_list:
+            self._check_file_sizes(vals.get("title_file"), vals.get("signature_file"))
+        return super().create(vals_list)
+
+    @api.model
+    def _check_file_sizes(self, *encoded_files):
+        for content in encoded_files:
+            size = len(content or b"") * 3 // 4
+            if size > MAX_BUYER_TITLE_BYTES:
+                raise UserError(
+                    self.env._(
+                        "The uploaded file is too large (%(size)s KB, at most %(limit)s KB): "
+                        "nothing was recorded.",
+                        size=size // 1024,
+                        limit=MAX_BUYER_TITLE_BYTES // 1024,
+                    )
+                )
+
     def action_apply(self):
         self.ensure_one()
         upd = self.upd_id
@@ -37,6 +60,7 @@ class UpdAnswerWizard(models.TransientModel):
                         upd=upd.display_name,
                     )
                 )
+            self._check_file_sizes(self.title_file, self.signature_file)
             upd._apply_buyer_title(
                 base64.b64decode(self.title_file),
                 file_name=self.title_file_name,

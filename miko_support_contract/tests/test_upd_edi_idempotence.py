@@ -1,0 +1,132 @@
+"""EDI at least once, keyed by the document GUID: repeated sends, repeated or out-of-order
+operator events change nothing once applied."""
+
+from datetime import UTC, date, datetime
+
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+
+from . import fake_diadoc
+from .common_upd import MikoUpdCommon
+from .test_upd import buyer_title
+from .test_upd_diadoc import ticks
+
+
+@tagged("post_install", "-at_install")
+class TestUpdEdiIdempotence(MikoUpdCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.operator = fake_diadoc.FakeDiadoc()
+        cls.addClassCleanup(cls.operator.stop)
+        cls.company.write(
+            {
+                "miko_edi_provider": "diadoc",
+                "miko_diadoc_url": cls.operator.url,
+                "miko_diadoc_client_id": fake_diadoc.CLIENT_ID,
+                "miko_diadoc_login": fake_diadoc.LOGIN,
+                "miko_diadoc_password": fake_diadoc.PASSWORD,
+                "miko_diadoc_box_id": fake_diadoc.SELLER_BOX,
+            }
+        )
+        cls.env["ir.config_parameter"].sudo().set_param(
+            "miko_support_contract.diadoc_timeout", "0.5"
+        )
+
+    def setUp(self):
+        super().setUp()
+        self.operator.reset()
+        contract = self.prepaid_contract()
+        self.consume(contract, date(2026, 10, 14), 198, 5610.0)
+        self.upd = self.env["miko.support.upd"].generate_for_month(2026, 10, contract.ids)
+        self.upd.signature_attachment_id = self.env["ir.attachment"].create(
+            {"name": "upd.xml.sig", "raw": b"detached CMS signature made with a token"}
+        )
+        self.Upd = self.env["miko.support.upd"]
+
+    def snapshot(self):
+        upd = self.upd
+        attachments = self.env["ir.attachment"].search_count(
+            [("res_model", "=", "miko.support.upd"), ("res_id", "=", upd.id)]
+        )
+        return (
+            upd.state,
+            upd.delivery_date,
+            upd.signed_date,
+            upd.refusal_reason,
+            upd.edi_message_id,
+            attachments,
+            len(self.operator.messages),
+        )
+
+    def poll_times(self, count):
+        for _ in range(count):
+            self.Upd._cron_poll_edi()
+            self.Upd._cron_send_pending()
+
+    def test_repeated_sends_store_one_message(self):
+        self.upd.action_send()
+        with self.assertRaisesRegex(UserError, "already sent"):
+            self.upd.action_send()
+        self.poll_times(3)
+        self.assertEqual(len(self.operator.messages), 1)
+        self.assertEqual(list(self.operator.messages), [self.upd.guid], "keyed by the GUID")
+
+    def test_lost_answer_then_events_then_retry(self):
+        """The operator stored the message but the answer was lost (timeout): the buyer's
+        receipt comes before our retry; the retry finds the same message, then the receipt
+        is read once."""
+        self.operator.fail_next = ["timeout"]
+        self.upd.action_send()
+        self.assertEqual(self.upd.state, "sending")
+        message = next(iter(self.operator.messages.values()))
+        self.operator.add_delivery(
+            message["MessageId"], ticks(datetime(2026, 11, 3, 9, 0, tzinfo=UTC))
+        )
+        self.poll_times(3)
+        self.assertEqual(self.upd.state, "delivered")
+        self.assertEqual(self.upd.delivery_date, date(2026, 11, 3))
+        self.assertEqual(len(self.operator.messages), 1)
+
+    def test_repeated_and_out_of_order_events_change_nothing(self):
+        upd = self.upd
+        upd.action_send()
+        # a repeated receipt listed after the first one: the first delivery counts
+        self.operator.add_delivery(
+            upd.edi_message_id, ticks(datetime(2026, 11, 3, 9, 0, tzinfo=UTC))
+        )
+        self.operator.add_delivery(
+            upd.edi_message_id, ticks(datetime(2026, 11, 5, 9, 0, tzinfo=UTC))
+        )
+        self.poll_times(2)
+        self.assertEqual((upd.state, upd.delivery_date), ("delivered", date(2026, 11, 3)))
+        own_id = upd.xml_file_name.removesuffix(".xml")
+        self.operator.add_buyer_title(upd.edi_message_id, buyer_title(own_id), b"buyer CMS")
+        self.poll_times(1)
+        self.assertEqual(upd.state, "signed")
+        signed = self.snapshot()
+        # the same title again, a late receipt and a refusal after the signature
+        self.operator.add_buyer_title(upd.edi_message_id, buyer_title(own_id), b"buyer CMS")
+        self.operator.add_delivery(
+            upd.edi_message_id, ticks(datetime(2026, 11, 1, 9, 0, tzinfo=UTC))
+        )
+        self.operator.add_rejection(upd.edi_message_id, "Поздний отказ")
+        self.poll_times(3)
+        self.assertEqual(self.snapshot(), signed)
+        with self.assertRaisesRegex(UserError, "already"):
+            upd._apply_buyer_title(buyer_title(own_id))
+        with self.assertRaises(UserError):
+            upd.mark_delivered(date(2026, 11, 1))
+        self.assertEqual(self.snapshot(), signed)
+
+    def test_refusal_then_late_title_changes_nothing(self):
+        upd = self.upd
+        upd.action_send()
+        self.operator.add_rejection(upd.edi_message_id, "Неверный период")
+        self.poll_times(1)
+        self.assertEqual(upd.state, "refused")
+        refused = self.snapshot()
+        own_id = upd.xml_file_name.removesuffix(".xml")
+        self.operator.add_buyer_title(upd.edi_message_id, buyer_title(own_id), b"buyer CMS")
+        self.poll_times(3)
+        self.assertEqual(self.snapshot(), refused)
