@@ -25,6 +25,7 @@ EXPECTED = {
     "miko.support.remote.device": ("r", "rwcu", "rwcu", "rwcu", "", ""),
     "miko.support.activity.import.wizard": ("", "", "", "rwcu", "", ""),
     "miko.support.statement.wizard": ("", "rwcu", "rwcu", "rwcu", "", ""),
+    "miko.support.vendor.bug.wizard": ("rwcu", "rwcu", "rwcu", "rwcu", "", ""),
     "miko.support.request.compliance": ("r", "r", "r", "r", "", ""),
     "miko.support.upd": ("", "r", "rwc", "rwcu", "r", ""),
     "miko.support.upd.month.close": ("", "", "rwcu", "rwcu", "", ""),
