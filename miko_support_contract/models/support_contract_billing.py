@@ -691,8 +691,10 @@ class SupportContract(models.Model):
         """
         AnalyticLine = self.env["account.analytic.line"]
         AnalyticLine.flush_model()
+        self.env["miko.support.wallet.entry"].flush_model()
+        cr = self.env.cr
         contract_filter = SQL("AND miko_contract_id = ANY(%s)", self.ids) if self else SQL()
-        self.env.cr.execute(
+        cr.execute(
             SQL(
                 """
                 SELECT DISTINCT miko_contract_id, date_trunc('month', date)::date
@@ -703,49 +705,89 @@ class SupportContract(models.Model):
                 contract_filter,
             )
         )
-        posted = self.env["miko.support.wallet.entry"]
-        for contract_id, month_start in self.env.cr.fetchall():
+        months = cr.fetchall()
+        if not months:
+            return self.env["miko.support.wallet.entry"]
+        month_contracts = [row[0] for row in months]
+        month_starts = [row[1] for row in months]
+        cr.execute(
+            SQL(
+                """
+                SELECT l.miko_contract_id, l.date, SUM(l.miko_billed_minutes)
+                  FROM account_analytic_line l
+                  JOIN unnest(%s::int[], %s::date[]) AS m(contract_id, month_start)
+                    ON l.miko_contract_id = m.contract_id
+                   AND l.date >= m.month_start
+                   AND l.date < m.month_start + interval '1 month'
+              GROUP BY l.miko_contract_id, l.date
+                """,
+                month_contracts,
+                month_starts,
+            )
+        )
+        day_minutes = defaultdict(dict)
+        for contract_id, day, minutes in cr.fetchall():
+            day_minutes[contract_id, day.replace(day=1)][day] = minutes
+        cr.execute(
+            SQL(
+                """
+                SELECT e.contract_id, e.date, COUNT(*), COALESCE(-SUM(e.amount), 0),
+                       COALESCE(SUM(e.minutes), 0)
+                  FROM miko_support_wallet_entry e
+                  JOIN unnest(%s::int[], %s::date[]) AS m(contract_id, month_start)
+                    ON e.contract_id = m.contract_id
+                   AND e.date >= m.month_start
+                   AND e.date < m.month_start + interval '1 month'
+                 WHERE e.source_key LIKE 'billing:' || e.contract_id || ':%%'
+              GROUP BY e.contract_id, e.date
+                """,
+                month_contracts,
+                month_starts,
+            )
+        )
+        charged = defaultdict(dict)
+        for contract_id, day, *values in cr.fetchall():
+            charged[contract_id, day.replace(day=1)][day] = values
+        contracts = self.browse(month_contracts).sudo()
+        contracts.rate_ids.mapped("hourly_rate")  # prefetch
+        vals_list = []
+        for contract_id, month_start in months:
             contract = self.browse(contract_id).sudo()
-            posted |= contract._charge_month(month_start, credit_kind)
+            vals_list += contract._prepare_month_charges(
+                month_start,
+                day_minutes.get((contract_id, month_start), {}),
+                charged.get((contract_id, month_start), {}),
+                credit_kind,
+            )
+        posted = (
+            self._wallet_post(vals_list) if vals_list else self.env["miko.support.wallet.entry"]
+        )
+        cr.execute(
+            SQL(
+                """
+                UPDATE account_analytic_line l SET miko_to_charge = FALSE
+                  FROM unnest(%s::int[], %s::date[]) AS m(contract_id, month_start)
+                 WHERE l.miko_to_charge AND l.miko_contract_id = m.contract_id
+                   AND l.date >= m.month_start
+                   AND l.date < m.month_start + interval '1 month'
+                """,
+                month_contracts,
+                month_starts,
+            )
+        )
+        AnalyticLine.invalidate_model(["miko_to_charge"])
         return posted
 
-    def _charge_month(self, month_start, credit_kind="consumption"):
+    def _prepare_month_charges(self, month_start, day_minutes, charged, credit_kind):
+        """Wallet entries (vals) bringing a month's ledger to its billed minutes.
+
+        ``day_minutes``: ``{day: billed minutes}``; ``charged``: ``{day: (count, amount,
+        minutes)}`` of the billing entries already booked. Nothing in a month closed by its UPD.
+        """
         self.ensure_one()
-        cr = self.env.cr
         month_end = month_start + relativedelta(months=1, days=-1)
         if self.locked_until and month_end <= self.locked_until:
-            self._clear_to_charge(month_start, month_end)
-            return self.env["miko.support.wallet.entry"]
-        cr.execute(
-            SQL(
-                """
-                SELECT date, SUM(miko_billed_minutes) FROM account_analytic_line
-                 WHERE miko_contract_id = %s AND date BETWEEN %s AND %s
-              GROUP BY date
-                """,
-                self.id,
-                month_start,
-                month_end,
-            )
-        )
-        day_minutes = dict(cr.fetchall())
-        self.env["miko.support.wallet.entry"].flush_model()
-        cr.execute(
-            SQL(
-                """
-                SELECT date, COUNT(*), COALESCE(-SUM(amount), 0), COALESCE(SUM(minutes), 0)
-                  FROM miko_support_wallet_entry
-                 WHERE contract_id = %s AND date BETWEEN %s AND %s
-                   AND source_key LIKE %s
-              GROUP BY date
-                """,
-                self.id,
-                month_start,
-                month_end,
-                f"billing:{self.id}:%",
-            )
-        )
-        charged = {row[0]: row[1:] for row in cr.fetchall()}
+            return []
         targets = dict(
             money.allocate_cumulative(
                 (day, int(minutes), self._rate_at(day)) for day, minutes in day_minutes.items()
@@ -775,11 +817,7 @@ class SupportContract(models.Model):
                     "source_key": f"billing:{self.id}:{day.isoformat()}:{count + 1}",
                 }
             )
-        entries = (
-            self._wallet_post(vals_list) if vals_list else self.env["miko.support.wallet.entry"]
-        )
-        self._clear_to_charge(month_start, month_end)
-        return entries
+        return vals_list
 
     def _consumption_label(self, day, minutes, is_correction, kind):
         if kind == "credit":
@@ -793,18 +831,6 @@ class SupportContract(models.Model):
                 "Correction of the support on %(day)s: %(minutes)s min", day=day, minutes=minutes
             )
         return self.env._("Technical support on %(day)s: %(minutes)s min", day=day, minutes=minutes)
-
-    def _clear_to_charge(self, date_from, date_to):
-        self.env.cr.execute(
-            SQL(
-                "UPDATE account_analytic_line SET miko_to_charge = FALSE "
-                "WHERE miko_to_charge AND miko_contract_id = %s AND date BETWEEN %s AND %s",
-                self.id,
-                date_from,
-                date_to,
-            )
-        )
-        self.env["account.analytic.line"].invalidate_model(["miko_to_charge"])
 
     @api.model
     def _cron_post_consumption(self):
