@@ -80,6 +80,18 @@ class Phases:
         miko.log(f"{name}: {seconds:.2f}s rows={count} queries={queries}")
         return result
 
+    def combine(self, name, parts, rows):
+        seconds = sum(self.rows[part]["seconds"] for part in parts)
+        self.rows[name] = {
+            "seconds": round(seconds, 3),
+            "rows": rows,
+            "rows_per_second": round(rows / seconds, 1) if seconds else None,
+            "queries": sum(self.rows[part]["queries"] for part in parts),
+            "queries_per_document": None,
+            "documents": None,
+            "peak_memory_mb": max(self.rows[part]["peak_memory_mb"] for part in parts),
+        }
+
 
 # ---------------------------------------------------------------------------------------------
 # synthetic data
@@ -195,7 +207,10 @@ def build_vendor(env, size):
         )
     )
     env["res.partner.bank"].invalidate_model()
-    env = env(user=admin.id, context={"allowed_company_ids": [company.id], "tracking_disable": 1})
+    env = env(
+        user=admin.id,
+        context={"allowed_company_ids": [company.id], "tracking_disable": 1, "lang": "en_US"},
+    )
     engineer_group = env.ref("miko_support_contract.group_engineer")
     users = (
         env["res.users"]
@@ -297,14 +312,23 @@ def sql_floor(env, first, last, contracts):
     return {"groups": groups, "blocks": blocks, "minutes": int(minutes)}
 
 
-def billing(env, first, last, contracts):
+def billing_union(env):
+    """Union + rounding: trails and day lines of every pending (contract, engineer, day)."""
+    groups = env["miko.support.contract"]._bill_pending_days()
+    env.cr.commit()
+    return groups
+
+
+def billing_wallet(env):
+    """Wallet consumption of the billed minutes (cumulative allocation per month)."""
+    entries = env["miko.support.contract"]._post_consumption()
+    env.cr.commit()
+    return len(entries)
+
+
+def billed_minutes(env, first, last, contracts):
     from odoo.tools import SQL
 
-    Contract = env["miko.support.contract"]
-    groups = Contract._bill_pending_days()
-    env.cr.commit()
-    entries = Contract._post_consumption()
-    env.cr.commit()
     env.cr.execute(
         SQL(
             "SELECT COALESCE(SUM(miko_billed_minutes), 0) FROM account_analytic_line "
@@ -314,7 +338,7 @@ def billing(env, first, last, contracts):
             contracts.ids,
         )
     )
-    return {"groups": groups, "wallet_entries": len(entries), "minutes": env.cr.fetchone()[0]}
+    return env.cr.fetchone()[0]
 
 
 def month_close(env, contracts):
@@ -550,7 +574,7 @@ def main():
     first, last = date(YEAR, MONTH, 1), date(YEAR, MONTH, 31)
     try:
         with registry.cursor() as cr:
-            env = api.Environment(cr, odoo.SUPERUSER_ID, {})
+            env = api.Environment(cr, odoo.SUPERUSER_ID, {"lang": "en_US"})
             env, _company, users, contracts = phases.run(
                 "setup_vendor", cr, lambda: build_vendor(env, size), rows=size["customers"]
             )
@@ -564,9 +588,10 @@ def main():
             floor = phases.run(
                 "sql_floor", cr, lambda: sql_floor(env, first, last, contracts), rows=unique
             )
-            billed = phases.run(
-                "billing", cr, lambda: billing(env, first, last, contracts), rows=unique
-            )
+            phases.run("billing_union", cr, lambda: billing_union(env), rows=unique)
+            phases.run("billing_wallet", cr, lambda: billing_wallet(env), rows=lambda n: n)
+            phases.combine("billing", ("billing_union", "billing_wallet"), rows=unique)
+            billed = {"minutes": billed_minutes(env, first, last, contracts)}
             upds = phases.run(
                 "month_close",
                 cr,

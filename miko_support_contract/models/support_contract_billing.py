@@ -333,7 +333,15 @@ class SupportContract(models.Model):
         """Bill every (contract, engineer, day) whose activities changed; ``self`` may limit it."""
         groups = self._pending_billing_groups(self.ids or None)
         for start in range(0, len(groups), batch_size):
-            self._bill_groups(groups[start : start + batch_size])
+            batch = groups[start : start + batch_size]
+            self._bill_groups(batch)
+            if self.env.context.get("ir_cron_progress_id"):
+                # a cron run commits each batch (a crash resumes from the flags left) and takes
+                # its lock again; when another run took it meanwhile, that run goes on
+                self._miko_commit_progress(len(batch), len(groups) - start - len(batch))
+                self.env.cr.execute(SQL("SELECT pg_try_advisory_xact_lock(%s)", _advisory_key()))
+                if not self.env.cr.fetchone()[0]:
+                    break
         return len(groups)
 
     @api.model
