@@ -110,73 +110,79 @@ def moment(day, seconds):
 
 
 def make_activities(size, contract_names, logins, seed=8):
-    """About a third overlapping, 10 % exact duplicates re-sent, 1 % malformed rows."""
-    rnd = random.Random(seed)
+    """Batches of records (one engineer's month each, generated lazily: the full million never
+    sits in memory): about a third overlapping, 10 % exact duplicates re-sent, 1 % malformed.
+    The same seed gives the same batches (the re-import sends exactly the same data)."""
     days = list(month_days())
     total = size["activities"]
     unique = int(total * 0.89)
     per_engineer_day = max(1, unique // (len(logins) * len(days)))
-    customers_of = {
-        login: [contract_names[(e + k * len(logins)) % len(contract_names)] for k in range(25)]
-        for e, login in enumerate(logins)
-    }
     largest = contract_names[0]
-    records = []
-    serial = 0
 
-    def record(login, contract, source, day, begin, end):  # noqa: PLR0917
-        nonlocal serial
-        serial += 1
-        kind = rnd.choice(KINDS[source])
-        return {
-            "contract": contract,
-            "engineer": login,
-            "kind": kind,
-            "start": moment(day, begin),
-            "end": moment(day, end),
-            "subject": f"{kind} {serial}",
-            "description": "",
-            "source": source,
-            "source_ref": f"{source}-{serial}",
-        }
+    def engineer_batch(number, login):
+        rnd = random.Random(seed * 100_003 + number)
+        customers = [
+            contract_names[(number + k * len(logins)) % len(contract_names)] for k in range(25)
+        ]
+        records = []
 
-    for login in logins:
+        def record(contract, source, day, begin, end):
+            kind = rnd.choice(KINDS[source])
+            serial = f"{number}-{len(records)}"
+            return {
+                "contract": contract,
+                "engineer": login,
+                "kind": kind,
+                "start": moment(day, begin),
+                "end": moment(day, end),
+                "subject": f"{kind} {serial}",
+                "description": "",
+                "source": source,
+                "source_ref": f"{source}-{serial}",
+            }
+
         for day in days:
             clock = 6 * 3600
             made = 0
             while made < per_engineer_day and clock < 23 * 3600:
-                contract = largest if rnd.random() < 0.03 else rnd.choice(customers_of[login])
+                contract = largest if rnd.random() < 0.03 else rnd.choice(customers)
                 source = rnd.choice(SOURCES)
                 duration = rnd.randint(60, 420)
-                records.append(record(login, contract, source, day, clock, clock + duration))
+                records.append(record(contract, source, day, clock, clock + duration))
                 made += 1
                 end = clock + duration
                 if made < per_engineer_day and rnd.random() < 0.5:  # an overlapping companion
                     other = rnd.choice([s for s in SOURCES if s != source])
                     begin = clock + rnd.randint(0, duration)
                     companion = begin + rnd.randint(30, 300)
-                    records.append(record(login, contract, other, day, begin, companion))
+                    records.append(record(contract, other, day, begin, companion))
                     made += 1
                     end = max(end, companion)
                 clock = end + rnd.randint(10, 120)
-    malformed = []
-    for index in range(int(total * 0.01)):
-        bad = dict(rnd.choice(records))
-        bad["source_ref"] = f"bad-{index}"
-        flaw = index % 4
-        if flaw == 0:
-            bad["end"], bad["start"] = bad["start"], bad["end"]
-        elif flaw == 1:
-            bad["engineer"] = "nobody"
-        elif flaw == 2:
-            bad["kind"] = "telepathy"
-        else:
-            bad["start"] = "yesterday"
-        malformed.append(bad)
-    duplicates = [dict(rnd.choice(records)) for _ in range(int(total * 0.10))]
-    sent = records + malformed + duplicates
-    rnd.shuffle(sent)
-    return sent, len(records)
+        malformed = []
+        for index in range(round(len(records) * 0.01 / 0.89)):
+            bad = dict(rnd.choice(records))
+            bad["source_ref"] = f"bad-{number}-{index}"
+            flaw = index % 4
+            if flaw == 0:
+                bad["end"], bad["start"] = bad["start"], bad["end"]
+            elif flaw == 1:
+                bad["engineer"] = "nobody"
+            elif flaw == 2:
+                bad["kind"] = "telepathy"
+            else:
+                bad["start"] = "yesterday"
+            malformed.append(bad)
+        duplicates = [dict(rnd.choice(records)) for _ in range(round(len(records) * 0.10 / 0.89))]
+        sent = records + malformed + duplicates
+        rnd.shuffle(sent)
+        return sent
+
+    def batches():
+        for number, login in enumerate(logins):
+            yield engineer_batch(number, login)
+
+    return batches
 
 
 def build_vendor(env, size):
@@ -266,16 +272,20 @@ def build_vendor(env, size):
 # ---------------------------------------------------------------------------------------------
 # phases
 # ---------------------------------------------------------------------------------------------
-def api_import(env, records):
+def api_import(env, batches):
+    """One ``register_activities`` call (one transaction) per engineer's month of records."""
     Contract = env["miko.support.contract"]
-    totals = {"created": 0, "updated": 0, "skipped": 0, "errors": 0}
-    for start in range(0, len(records), API_BATCH):
-        result = Contract.register_activities(records[start : start + API_BATCH])
-        env.cr.commit()  # one RPC call = one transaction
-        env.invalidate_all()
-        for key in ("created", "updated", "skipped"):
-            totals[key] += result[key]
-        totals["errors"] += len(result["errors"])
+    totals = {"sent": 0, "created": 0, "updated": 0, "skipped": 0, "errors": 0}
+    for records in batches():
+        for start in range(0, len(records), API_BATCH):
+            chunk = records[start : start + API_BATCH]
+            result = Contract.register_activities(chunk)
+            env.cr.commit()
+            env.invalidate_all()
+            totals["sent"] += len(chunk)
+            for key in ("created", "updated", "skipped"):
+                totals[key] += result[key]
+            totals["errors"] += len(result["errors"])
     return totals
 
 
@@ -567,6 +577,7 @@ def main():
     import odoo
     from odoo import api
     from odoo.modules.registry import Registry
+    from odoo.tools import SQL
 
     odoo.tools.config.parse_config(["-c", str(conf), "-d", db, "--log-level=warn"])
     registry = Registry(db)
@@ -578,13 +589,15 @@ def main():
             env, _company, users, contracts = phases.run(
                 "setup_vendor", cr, lambda: build_vendor(env, size), rows=size["customers"]
             )
-            records, unique = make_activities(size, contracts.mapped("name"), users.mapped("login"))
-            miko.log(f"{len(records)} records to send ({unique} unique valid)")
-            imported = phases.run("import", cr, lambda: api_import(env, records), rows=len(records))
-            reimported = phases.run(
-                "reimport", cr, lambda: api_import(env, records), rows=len(records)
+            batches = make_activities(size, contracts.mapped("name"), users.mapped("login"))
+            imported = phases.run(
+                "import", cr, lambda: api_import(env, batches), rows=lambda r: r["sent"]
             )
-            env.cr.execute("ANALYZE miko_support_activity")
+            unique = imported["created"]
+            reimported = phases.run(
+                "reimport", cr, lambda: api_import(env, batches), rows=lambda r: r["sent"]
+            )
+            env.cr.execute(SQL("ANALYZE miko_support_activity"))
             floor = phases.run(
                 "sql_floor", cr, lambda: sql_floor(env, first, last, contracts), rows=unique
             )

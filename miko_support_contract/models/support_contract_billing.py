@@ -571,8 +571,7 @@ class SupportContract(models.Model):
         if not contract_ids:
             return
         contracts = self.browse(contract_ids).sudo()
-        for contract in contracts.filtered(lambda c: not c.project_id):
-            contract._ensure_timesheet_project()
+        contracts.filtered(lambda c: not c.project_id)._ensure_timesheet_projects()
         self.env.flush_all()
         cr.execute(
             SQL(
@@ -663,28 +662,37 @@ class SupportContract(models.Model):
 
     def _ensure_timesheet_project(self):
         self.ensure_one()
-        if self.project_id:
-            return self.project_id
-        project = (
-            self.env["project.project"]
-            .sudo()
-            .with_company(self.company_id)
-            .create(
-                {
-                    "name": self.env._(
-                        "Support %(contract)s — %(customer)s",
-                        contract=self.name,
-                        customer=self.partner_id.display_name,
-                    ),
-                    "partner_id": self.partner_id.id,
-                    "company_id": self.company_id.id,
-                    "allow_timesheets": True,
-                    "privacy_visibility": "employees",
-                }
+        self._ensure_timesheet_projects()
+        return self.project_id
+
+    def _ensure_timesheet_projects(self):
+        """The timesheet project of each contract, the missing ones created together."""
+        todo = self.sudo().filtered(lambda contract: not contract.project_id)
+        for company_contracts in todo.grouped("company_id").values():
+            projects = (
+                self.env["project.project"]
+                .sudo()
+                .with_company(company_contracts.company_id)
+                .create(
+                    [
+                        {
+                            "name": self.env._(
+                                "Support %(contract)s — %(customer)s",
+                                contract=contract.name,
+                                customer=contract.partner_id.display_name,
+                            ),
+                            "partner_id": contract.partner_id.id,
+                            "company_id": contract.company_id.id,
+                            "allow_timesheets": True,
+                            "privacy_visibility": "employees",
+                        }
+                        for contract in company_contracts
+                    ]
+                )
             )
-        )
-        self.sudo().project_id = project
-        return project
+            for contract, project in zip(company_contracts, projects, strict=True):
+                contract.project_id = project
+        return self.project_id
 
     # ------------------------------------------------------------------------------------------
     # Wallet consumption
