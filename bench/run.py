@@ -529,6 +529,28 @@ def print_table(result):
     print(f"checks: {result['checks']}")
 
 
+def markdown(result):
+    """The table of phases and the goals, as Markdown (for the README)."""
+    lines = [
+        f"Size {result['size']} (scale {result['scale']}), {result['machine']}, "
+        f"install {result['install_seconds']} s.",
+        "",
+        "| phase | seconds | rows | rows/s | SQL queries | queries/doc | peak MB |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, row in result["phases"].items():
+        lines.append(
+            f"| {name} | {row['seconds']:.2f} | {row['rows'] or ''} | "
+            f"{row['rows_per_second'] or ''} | {row['queries']} | "
+            f"{row['queries_per_document'] or ''} | {row['peak_memory_mb']:.0f} |"
+        )
+    lines += ["", "| goal | value | target | met |", "|---|---:|---|---|"]
+    for name, goal in result["goals"].items():
+        met = "met" if goal["met"] else "NOT met"
+        lines.append(f"| {name} | {goal['value']} | {goal['target']} | {met} |")
+    return "\n".join(lines) + "\n"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help=f"1/{int(1 / QUICK_SCALE)} size")
@@ -656,6 +678,7 @@ def main():
         print_table(result)
         if args.json:
             Path(args.json).write_text(json.dumps(result, indent=2, default=str))
+            Path(args.json).with_suffix(".md").write_text(markdown(result))
         return 0
     finally:
         Registry.delete(db)
