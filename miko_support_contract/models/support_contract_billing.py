@@ -208,7 +208,14 @@ class SupportContract(models.Model):
             )
         begin = self._parse_activity_moment(record.get("start"), "start")
         end = self._parse_activity_moment(record.get("end"), "end")
-        tz_name = contract.company_id.miko_support_tz or intervals.MOSCOW
+        settings = contracts_by_key.get(("settings", contract.id))
+        if settings is None:  # once per contract and call: the zone and the closed months
+            settings = (
+                contract.company_id.miko_support_tz or intervals.MOSCOW,
+                contract.sudo().locked_until,
+            )
+            contracts_by_key["settings", contract.id] = settings
+        tz_name, locked_until = settings
         intervals.validate_interval(begin, end, tz_name)
         values = {}
         for name, limit in (("subject", 512), ("source", 64), ("source_ref", 256)):
@@ -247,7 +254,6 @@ class SupportContract(models.Model):
                     )
                 )
         pieces = intervals.split_by_local_day(begin, end, tz_name)
-        locked_until = contract.sudo().locked_until
         if locked_until and pieces[0][0] <= locked_until:
             raise UserError(
                 self.env._(
