@@ -542,6 +542,31 @@ class SupportContract(models.Model):
         amount, minutes = self.env.cr.fetchone()
         return {"amount": money.to_decimal(amount), "minutes": int(minutes)}
 
+    def _service_totals_by_contract(self, date_from, date_to):
+        """:meth:`_service_totals` of every contract of ``self`` in one query:
+        ``{contract id: {"amount", "minutes"}}``."""
+        totals = {
+            contract_id: {"amount": money.to_decimal(0), "minutes": 0} for contract_id in self.ids
+        }
+        if not self:
+            return totals
+        self.env["miko.support.wallet.entry"].flush_model(
+            ["contract_id", "date", "amount", "minutes", "kind"]
+        )
+        self.env.cr.execute(
+            SQL(
+                "SELECT contract_id, -SUM(amount), SUM(minutes) FROM miko_support_wallet_entry "
+                "WHERE contract_id = ANY(%s) AND date BETWEEN %s AND %s "
+                "AND kind IN ('consumption', 'credit') GROUP BY contract_id",
+                self.ids,
+                fields.Date.to_date(date_from),
+                fields.Date.to_date(date_to),
+            )
+        )
+        for contract_id, amount, minutes in self.env.cr.fetchall():
+            totals[contract_id] = {"amount": money.to_decimal(amount), "minutes": int(minutes)}
+        return totals
+
     # ------------------------------------------------------------------------------------------
     # Business methods
     # ------------------------------------------------------------------------------------------

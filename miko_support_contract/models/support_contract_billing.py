@@ -2,6 +2,7 @@
 statements (PDF, XLSX, weekly and early e-mails)."""
 
 import io
+import json
 import logging
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
@@ -208,7 +209,14 @@ class SupportContract(models.Model):
             )
         begin = self._parse_activity_moment(record.get("start"), "start")
         end = self._parse_activity_moment(record.get("end"), "end")
-        tz_name = contract.company_id.miko_support_tz or intervals.MOSCOW
+        settings = contracts_by_key.get(("settings", contract.id))
+        if settings is None:  # once per contract and call: the zone and the closed months
+            settings = (
+                contract.company_id.miko_support_tz or intervals.MOSCOW,
+                contract.sudo().locked_until,
+            )
+            contracts_by_key["settings", contract.id] = settings
+        tz_name, locked_until = settings
         intervals.validate_interval(begin, end, tz_name)
         values = {}
         for name, limit in (("subject", 512), ("source", 64), ("source_ref", 256)):
@@ -247,7 +255,6 @@ class SupportContract(models.Model):
                     )
                 )
         pieces = intervals.split_by_local_day(begin, end, tz_name)
-        locked_until = contract.sudo().locked_until
         if locked_until and pieces[0][0] <= locked_until:
             raise UserError(
                 self.env._(
@@ -333,125 +340,177 @@ class SupportContract(models.Model):
         """Bill every (contract, engineer, day) whose activities changed; ``self`` may limit it."""
         groups = self._pending_billing_groups(self.ids or None)
         for start in range(0, len(groups), batch_size):
-            self._bill_groups(groups[start : start + batch_size])
+            batch = groups[start : start + batch_size]
+            self._bill_groups(batch)
+            if self.env.context.get("ir_cron_progress_id"):
+                # a cron run commits each batch (a crash resumes from the flags left) and takes
+                # its lock again; when another run took it meanwhile, that run goes on
+                self._miko_commit_progress(len(batch), len(groups) - start - len(batch))
+                self.env.cr.execute(SQL("SELECT pg_try_advisory_xact_lock(%s)", _advisory_key()))
+                if not self.env.cr.fetchone()[0]:
+                    break
         return len(groups)
 
     @api.model
     def _bill_groups(self, groups):
-        """Recompute the union, the trails and the day lines of ``(contract, user, day)`` groups."""
+        """Recompute the union, the trails and the day lines of ``(contract, user, day)`` groups.
+
+        Set-based: the blocks come from window functions (running maximum of the ends per group,
+        ordered by begin, end, id, as ``rules.intervals.merge_blocks``), each block rounded
+        half-up to whole minutes; the trails and the day lines are written with a few statements
+        whatever the number of groups.
+        """
         if not groups:
             return
         cr = self.env.cr
+        AnalyticLine = self.env["account.analytic.line"]
         contract_ids, user_ids, days = (list(column) for column in zip(*groups, strict=True))
+        cr.execute(SQL("DROP TABLE IF EXISTS miko_bill_trail, miko_bill_day"))
         cr.execute(
             SQL(
                 """
-                SELECT a.id, a.contract_id, a.user_id, a.day, a.date_begin, a.date_end,
-                       a.is_vendor_bug, a.active, a.raw_seconds
-                  FROM miko_support_activity a
-                  JOIN unnest(%s::int[], %s::int[], %s::date[]) AS g(contract_id, user_id, day)
-                    ON a.contract_id = g.contract_id AND a.user_id = g.user_id AND a.day = g.day
+                CREATE TEMP TABLE miko_bill_trail ON COMMIT DROP AS
+                WITH g AS (
+                    SELECT DISTINCT * FROM unnest(%s::int[], %s::int[], %s::date[])
+                        AS g(contract_id, user_id, day)
+                ), acts AS (
+                    SELECT a.id, a.contract_id, a.user_id, a.day, a.date_begin, a.date_end,
+                           a.active, a.raw_seconds,
+                           a.active AND NOT COALESCE(a.is_vendor_bug, FALSE) AS billable
+                      FROM miko_support_activity a
+                      JOIN g ON a.contract_id = g.contract_id AND a.user_id = g.user_id
+                            AND a.day = g.day
+                ), ordered AS (
+                    SELECT acts.*,
+                           MAX(date_end) FILTER (WHERE billable) OVER w_before AS prev_end
+                      FROM acts
+                    WINDOW w_before AS (
+                        PARTITION BY contract_id, user_id, day, billable
+                            ORDER BY date_begin, date_end, id
+                            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+                    )
+                ), numbered AS (
+                    SELECT ordered.*,
+                           CASE WHEN billable THEN
+                               COUNT(*) FILTER (WHERE prev_end IS NULL OR date_begin > prev_end)
+                                   OVER (PARTITION BY contract_id, user_id, day, billable
+                                             ORDER BY date_begin, date_end, id)
+                           END AS block_index
+                      FROM ordered
+                )
+                SELECT id, contract_id, user_id, day, active, billable, raw_seconds, block_index,
+                       MIN(date_begin) OVER b AS block_begin,
+                       MAX(date_end) OVER b AS block_end
+                  FROM numbered
+                WINDOW b AS (PARTITION BY contract_id, user_id, day, billable, block_index)
                 """,
                 contract_ids,
                 user_ids,
                 days,
             )
         )
-        by_group = defaultdict(list)
-        inactive_ids = []
-        for row in cr.fetchall():
-            if row[7]:
-                by_group[row[1], row[2], row[3]].append(row)
-            else:
-                inactive_ids.append(row[0])
-        lines = self._support_day_lines(groups)
-        trail_rows = []
-        line_updates = {}
-        to_create = []
-        for group in groups:
-            rows = by_group.get(tuple(group), [])
-            billable = [(row[0], row[4], row[5]) for row in rows if not row[6]]
-            billing = intervals.bill_day(billable)
-            raw = sum(row[8] for row in rows)
-            nonbillable = sum(row[8] for row in rows if row[6])
-            values = {
-                "miko_billed_minutes": billing.billed_minutes,
-                "miko_raw_minutes": intervals.round_half_up_minutes(raw),
-                "miko_nonbillable_minutes": intervals.round_half_up_minutes(nonbillable),
-                "unit_amount": billing.billed_minutes / 60.0,
-            }
-            line = lines.get(tuple(group))
-            if line is None and rows:
-                to_create.append((group, values))
-            elif line is not None:
-                line_updates[line] = values
-            for row in rows:
-                entry = billing.trail.get(row[0])
-                if entry is None:
-                    trail_rows.append((row[0], None, None, None, 0, tuple(group)))
-                else:
-                    block = billing.blocks[entry.block_index]
-                    trail_rows.append(
-                        (
-                            row[0],
-                            entry.block_index + 1,
-                            block.start,
-                            block.end,
-                            block.billed_minutes,
-                            tuple(group),
-                        )
-                    )
-        created = self._create_support_day_lines(to_create)
-        lines.update(created)
-        AnalyticLine = self.env["account.analytic.line"].sudo().with_context(miko_billing=True)
-        for line, values in line_updates.items():
-            changed = {
-                name: value
-                for name, value in values.items()
-                if (
-                    line[name] != value if name != "unit_amount" else abs(line[name] - value) > 1e-9
+        cr.execute(
+            SQL(
+                """
+                ALTER TABLE miko_bill_trail ADD COLUMN block_minutes int;
+                UPDATE miko_bill_trail
+                   SET block_minutes = CASE WHEN billable THEN
+                       (EXTRACT(EPOCH FROM block_end - block_begin)::bigint + 30) / 60
+                       ELSE 0 END;
+                CREATE TEMP TABLE miko_bill_day ON COMMIT DROP AS
+                WITH g AS (
+                    SELECT DISTINCT * FROM unnest(%s::int[], %s::int[], %s::date[])
+                        AS g(contract_id, user_id, day)
+                ), blocks AS (
+                    SELECT DISTINCT contract_id, user_id, day, block_index, block_minutes
+                      FROM miko_bill_trail WHERE billable
+                ), billed AS (
+                    SELECT contract_id, user_id, day, SUM(block_minutes)::int AS minutes
+                      FROM blocks GROUP BY contract_id, user_id, day
+                ), raw AS (
+                    SELECT contract_id, user_id, day,
+                           (SUM(raw_seconds) + 30) / 60 AS raw_minutes,
+                           (COALESCE(SUM(raw_seconds) FILTER (WHERE NOT billable), 0) + 30) / 60
+                               AS nonbillable_minutes
+                      FROM miko_bill_trail WHERE active
+                  GROUP BY contract_id, user_id, day
                 )
-            }
-            if line.miko_needs_billing:
-                changed["miko_needs_billing"] = False
-            if "miko_billed_minutes" in changed:
-                changed["miko_to_charge"] = True
-            if changed:
-                AnalyticLine.browse(line.id).write(changed)
-        self.env["account.analytic.line"].flush_model()
-        if trail_rows:
-            cr.execute(
-                SQL(
-                    """
-                    UPDATE miko_support_activity a
-                       SET block_index = v.block_index,
-                           block_begin = v.block_begin,
-                           block_end = v.block_end,
-                           block_billed_minutes = v.block_minutes,
-                           timesheet_id = v.timesheet_id,
-                           needs_billing = FALSE
-                      FROM unnest(%s::int[], %s::int[], %s::timestamp[], %s::timestamp[],
-                                  %s::int[], %s::int[])
-                           AS v(id, block_index, block_begin, block_end, block_minutes,
-                                timesheet_id)
-                     WHERE a.id = v.id
-                    """,
-                    [row[0] for row in trail_rows],
-                    [row[1] for row in trail_rows],
-                    [row[2] for row in trail_rows],
-                    [row[3] for row in trail_rows],
-                    [row[4] for row in trail_rows],
-                    [lines[row[5]].id for row in trail_rows],
-                )
+                SELECT g.contract_id, g.user_id, g.day,
+                       raw.contract_id IS NOT NULL AS has_rows,
+                       COALESCE(billed.minutes, 0) AS billed_minutes,
+                       COALESCE(raw.raw_minutes, 0)::int AS raw_minutes,
+                       COALESCE(raw.nonbillable_minutes, 0)::int AS nonbillable_minutes,
+                       l.id AS line_id
+                  FROM g
+             LEFT JOIN billed USING (contract_id, user_id, day)
+             LEFT JOIN raw USING (contract_id, user_id, day)
+             LEFT JOIN account_analytic_line l
+                    ON l.miko_contract_id = g.contract_id AND l.user_id = g.user_id
+                   AND l.date = g.day
+                """,
+                contract_ids,
+                user_ids,
+                days,
             )
-        if inactive_ids:
-            cr.execute(
-                SQL(
-                    "UPDATE miko_support_activity SET needs_billing = FALSE, timesheet_id = NULL, "
-                    "block_index = NULL, block_billed_minutes = 0 WHERE id = ANY(%s)",
-                    inactive_ids,
-                )
+        )
+        self._create_support_day_lines()
+        cr.execute(
+            SQL(
+                """
+                UPDATE account_analytic_line l
+                   SET miko_billed_minutes = d.billed_minutes,
+                       miko_raw_minutes = d.raw_minutes,
+                       miko_nonbillable_minutes = d.nonbillable_minutes,
+                       unit_amount = d.billed_minutes::float8 / 60,
+                       amount = ROUND((-(d.billed_minutes::float8 / 60) * COALESCE(
+                           (SELECT e.hourly_cost FROM hr_employee e WHERE e.id = l.employee_id),
+                           0))::numeric, 2),
+                       miko_to_charge = l.miko_to_charge
+                                        OR l.miko_billed_minutes IS DISTINCT FROM d.billed_minutes,
+                       miko_needs_billing = FALSE,
+                       write_uid = %s,
+                       write_date = NOW() AT TIME ZONE 'UTC'
+                  FROM miko_bill_day d
+                 WHERE l.id = d.line_id
+                   AND (l.miko_billed_minutes IS DISTINCT FROM d.billed_minutes
+                        OR l.miko_raw_minutes IS DISTINCT FROM d.raw_minutes
+                        OR l.miko_nonbillable_minutes IS DISTINCT FROM d.nonbillable_minutes
+                        OR l.miko_needs_billing)
+             RETURNING l.id
+                """,
+                self.env.uid,
             )
+        )
+        updated_ids = [row[0] for row in cr.fetchall()]
+        cr.execute(
+            SQL(
+                """
+                UPDATE miko_support_activity a
+                   SET block_index = t.block_index,
+                       block_begin = CASE WHEN t.billable THEN t.block_begin END,
+                       block_end = CASE WHEN t.billable THEN t.block_end END,
+                       block_billed_minutes = t.block_minutes,
+                       timesheet_id = CASE WHEN t.active THEN d.line_id END,
+                       needs_billing = FALSE
+                  FROM miko_bill_trail t
+                  JOIN miko_bill_day d USING (contract_id, user_id, day)
+                 WHERE a.id = t.id AND t.active
+                """
+            )
+        )
+        cr.execute(
+            SQL(
+                """
+                UPDATE miko_support_activity a
+                   SET needs_billing = FALSE, timesheet_id = NULL, block_index = NULL,
+                       block_billed_minutes = 0
+                  FROM miko_bill_trail t
+                 WHERE a.id = t.id AND NOT t.active
+                """
+            )
+        )
+        self._support_day_lines_recompute_amounts(updated_ids)
+        cr.execute(SQL("DROP TABLE IF EXISTS miko_bill_trail, miko_bill_day"))
         self.env["miko.support.activity"].invalidate_model(
             [
                 "block_index",
@@ -462,65 +521,149 @@ class SupportContract(models.Model):
                 "needs_billing",
             ]
         )
-        self.env["account.analytic.line"].invalidate_model(["miko_activity_ids"])
+        AnalyticLine.invalidate_model(
+            [
+                "miko_billed_minutes",
+                "miko_raw_minutes",
+                "miko_nonbillable_minutes",
+                "unit_amount",
+                "amount",
+                "miko_to_charge",
+                "miko_needs_billing",
+                "write_uid",
+                "write_date",
+                "miko_activity_ids",
+            ]
+        )
 
     @api.model
-    def _support_day_lines(self, groups):
-        contract_ids, user_ids, days = (list(column) for column in zip(*groups, strict=True))
+    def _support_day_lines_recompute_amounts(self, line_ids):
+        """The SQL amount is −hours × the employee's hourly cost in the line's currency; a line
+        whose employee is paid in another currency gets it from hr_timesheet (ORM)."""
+        if not line_ids:
+            return
         self.env.cr.execute(
             SQL(
                 """
-                SELECT l.id, l.miko_contract_id, l.user_id, l.date
-                  FROM account_analytic_line l
-                  JOIN unnest(%s::int[], %s::int[], %s::date[]) AS g(contract_id, user_id, day)
-                    ON l.miko_contract_id = g.contract_id AND l.user_id = g.user_id
-                   AND l.date = g.day
+                SELECT l.id FROM account_analytic_line l
+                  JOIN hr_employee e ON e.id = l.employee_id
+                  JOIN res_company c ON c.id = e.company_id
+                 WHERE l.id = ANY(%s) AND COALESCE(e.hourly_cost, 0) != 0
+                   AND c.currency_id != l.currency_id
                 """,
-                contract_ids,
-                user_ids,
-                days,
+                line_ids,
             )
         )
-        rows = self.env.cr.fetchall()
-        lines = self.env["account.analytic.line"].sudo().browse([row[0] for row in rows])
-        by_id = {line.id: line for line in lines}
-        return {(row[1], row[2], row[3]): by_id[row[0]] for row in rows}
+        foreign = [row[0] for row in self.env.cr.fetchall()]
+        if foreign:
+            lines = self.env["account.analytic.line"].sudo().browse(foreign)
+            lines.invalidate_recordset()
+            for line in lines:
+                line._timesheet_postprocess({"unit_amount": line.unit_amount})
 
     @api.model
-    def _create_support_day_lines(self, to_create):
-        if not to_create:
-            return {}
-        contracts = self.browse({group[0] for group, _values in to_create}).sudo()
-        for contract in contracts.filtered(lambda c: not c.project_id):
-            contract._ensure_timesheet_project()
-        users = self.env["res.users"].sudo().browse({group[1] for group, _values in to_create})
-        employees = {}
-        for contract in contracts:
-            for user in users:
-                employees[contract.id, user.id] = self._support_employee(user, contract.company_id)
-        vals_list = []
-        for (contract_id, user_id, day), values in to_create:
-            contract = self.browse(contract_id).sudo()
-            vals_list.append(
-                {
-                    **values,
-                    "name": contract._default_work_description(),
-                    "date": day,
-                    "project_id": contract.project_id.id,
-                    "user_id": user_id,
-                    "employee_id": employees[contract_id, user_id].id,
-                    "company_id": contract.company_id.id,
-                    "miko_contract_id": contract_id,
-                    "miko_to_charge": True,
-                }
-            )
-        created = (
-            self.env["account.analytic.line"]
-            .sudo()
-            .with_context(miko_billing=True)
-            .create(vals_list)
+    def _create_support_day_lines(self):
+        """Insert the day lines missing from ``miko_bill_day`` (groups with activities).
+
+        The columns hr_timesheet's ``create`` fills are set in SQL (project, its analytic
+        account and partner, employee, company, currency, unit of time); every other stored
+        computed field of ``account.analytic.line`` (of any installed module) is then computed by
+        the ORM on the new lines, so they are what ``create`` would have made.
+        """
+        cr = self.env.cr
+        cr.execute(
+            SQL("SELECT DISTINCT contract_id FROM miko_bill_day WHERE line_id IS NULL AND has_rows")
         )
-        return {(line.miko_contract_id.id, line.user_id.id, line.date): line for line in created}
+        contract_ids = [row[0] for row in cr.fetchall()]
+        if not contract_ids:
+            return
+        contracts = self.browse(contract_ids).sudo()
+        contracts.filtered(lambda c: not c.project_id)._ensure_timesheet_projects()
+        self.env.flush_all()
+        cr.execute(
+            SQL(
+                """
+                SELECT DISTINCT d.user_id, c.company_id
+                  FROM miko_bill_day d
+                  JOIN miko_support_contract c ON c.id = d.contract_id
+                 WHERE d.line_id IS NULL AND d.has_rows
+                   AND NOT EXISTS (SELECT 1 FROM hr_employee e
+                                    WHERE e.user_id = d.user_id AND e.company_id = c.company_id)
+                """
+            )
+        )
+        for user_id, company_id in cr.fetchall():
+            self._support_employee(
+                self.env["res.users"].sudo().browse(user_id),
+                self.env["res.company"].browse(company_id),
+            )
+        self.env.flush_all()
+        plan_columns = self.env["account.analytic.line"]._get_plan_fnames()
+        cr.execute(
+            SQL(
+                """
+                WITH employee AS (
+                    SELECT DISTINCT ON (user_id, company_id) id, user_id, company_id,
+                           parent_id, hourly_cost
+                      FROM hr_employee
+                     WHERE user_id IS NOT NULL
+                  ORDER BY user_id, company_id, active DESC, id
+                ), new AS (
+                    INSERT INTO account_analytic_line (
+                        name, date, user_id, employee_id, manager_id,
+                        project_id, %s, partner_id, company_id, currency_id,
+                        product_uom_id, category, unit_amount, amount,
+                        miko_contract_id, miko_billed_minutes, miko_raw_minutes,
+                        miko_nonbillable_minutes, miko_to_charge, miko_needs_billing,
+                        create_uid, create_date, write_uid, write_date)
+                    SELECT COALESCE(%s::jsonb ->> rp.lang, %s), d.day, d.user_id, e.id,
+                           e.parent_id,
+                           p.id, %s, COALESCE(p.partner_id, k.partner_id),
+                           k.company_id, co.currency_id, co.project_time_mode_id, 'other',
+                           d.billed_minutes::float8 / 60,
+                           ROUND((-(d.billed_minutes::float8 / 60)
+                                  * COALESCE(e.hourly_cost, 0))::numeric, 2),
+                           d.contract_id, d.billed_minutes, d.raw_minutes,
+                           d.nonbillable_minutes, TRUE, FALSE,
+                           %s, NOW() AT TIME ZONE 'UTC', %s, NOW() AT TIME ZONE 'UTC'
+                      FROM miko_bill_day d
+                      JOIN miko_support_contract k ON k.id = d.contract_id
+                      JOIN project_project p ON p.id = k.project_id
+                      JOIN res_company co ON co.id = k.company_id
+                      JOIN res_partner rp ON rp.id = k.partner_id
+                      JOIN employee e ON e.user_id = d.user_id AND e.company_id = k.company_id
+                     WHERE d.line_id IS NULL AND d.has_rows
+                    RETURNING id, miko_contract_id, user_id, date
+                )
+                UPDATE miko_bill_day d SET line_id = new.id
+                  FROM new
+                 WHERE new.miko_contract_id = d.contract_id AND new.user_id = d.user_id
+                   AND new.date = d.day
+             RETURNING d.line_id
+                """,
+                SQL(", ").join(SQL.identifier(name) for name in plan_columns),
+                json.dumps(self._default_work_descriptions()),
+                self.env._("Technical support"),
+                SQL(", ").join(SQL.identifier("p", name) for name in plan_columns),
+                self.env.uid,
+                self.env.uid,
+            )
+        )
+        new_ids = [row[0] for row in cr.fetchall()]
+        lines = self.env["account.analytic.line"].sudo().browse(new_ids)
+        self._support_day_lines_recompute_amounts(new_ids)
+        for field in lines._fields.values():
+            if field.store and field.compute:
+                self.env.add_to_compute(field, lines)
+        self.env.flush_all()
+
+    @api.model
+    def _default_work_descriptions(self):
+        """``{lang: "Technical support" in that language}`` for the installed languages."""
+        return {
+            code: self.with_context(lang=code).env._("Technical support")
+            for code, _name in self.env["res.lang"].get_installed()
+        }
 
     def _default_work_description(self):
         """The day line's description until the engineer writes one, in the customer's language."""
@@ -543,28 +686,37 @@ class SupportContract(models.Model):
 
     def _ensure_timesheet_project(self):
         self.ensure_one()
-        if self.project_id:
-            return self.project_id
-        project = (
-            self.env["project.project"]
-            .sudo()
-            .with_company(self.company_id)
-            .create(
-                {
-                    "name": self.env._(
-                        "Support %(contract)s — %(customer)s",
-                        contract=self.name,
-                        customer=self.partner_id.display_name,
-                    ),
-                    "partner_id": self.partner_id.id,
-                    "company_id": self.company_id.id,
-                    "allow_timesheets": True,
-                    "privacy_visibility": "employees",
-                }
+        self._ensure_timesheet_projects()
+        return self.project_id
+
+    def _ensure_timesheet_projects(self):
+        """The timesheet project of each contract, the missing ones created together."""
+        todo = self.sudo().filtered(lambda contract: not contract.project_id)
+        for company_contracts in todo.grouped("company_id").values():
+            projects = (
+                self.env["project.project"]
+                .sudo()
+                .with_company(company_contracts.company_id)
+                .create(
+                    [
+                        {
+                            "name": self.env._(
+                                "Support %(contract)s — %(customer)s",
+                                contract=contract.name,
+                                customer=contract.partner_id.display_name,
+                            ),
+                            "partner_id": contract.partner_id.id,
+                            "company_id": contract.company_id.id,
+                            "allow_timesheets": True,
+                            "privacy_visibility": "employees",
+                        }
+                        for contract in company_contracts
+                    ]
+                )
             )
-        )
-        self.sudo().project_id = project
-        return project
+            for contract, project in zip(company_contracts, projects, strict=True):
+                contract.project_id = project
+        return self.project_id
 
     # ------------------------------------------------------------------------------------------
     # Wallet consumption
@@ -579,8 +731,10 @@ class SupportContract(models.Model):
         """
         AnalyticLine = self.env["account.analytic.line"]
         AnalyticLine.flush_model()
+        self.env["miko.support.wallet.entry"].flush_model()
+        cr = self.env.cr
         contract_filter = SQL("AND miko_contract_id = ANY(%s)", self.ids) if self else SQL()
-        self.env.cr.execute(
+        cr.execute(
             SQL(
                 """
                 SELECT DISTINCT miko_contract_id, date_trunc('month', date)::date
@@ -591,49 +745,89 @@ class SupportContract(models.Model):
                 contract_filter,
             )
         )
-        posted = self.env["miko.support.wallet.entry"]
-        for contract_id, month_start in self.env.cr.fetchall():
+        months = cr.fetchall()
+        if not months:
+            return self.env["miko.support.wallet.entry"]
+        month_contracts = [row[0] for row in months]
+        month_starts = [row[1] for row in months]
+        cr.execute(
+            SQL(
+                """
+                SELECT l.miko_contract_id, l.date, SUM(l.miko_billed_minutes)
+                  FROM account_analytic_line l
+                  JOIN unnest(%s::int[], %s::date[]) AS m(contract_id, month_start)
+                    ON l.miko_contract_id = m.contract_id
+                   AND l.date >= m.month_start
+                   AND l.date < m.month_start + interval '1 month'
+              GROUP BY l.miko_contract_id, l.date
+                """,
+                month_contracts,
+                month_starts,
+            )
+        )
+        day_minutes = defaultdict(dict)
+        for contract_id, day, minutes in cr.fetchall():
+            day_minutes[contract_id, day.replace(day=1)][day] = minutes
+        cr.execute(
+            SQL(
+                """
+                SELECT e.contract_id, e.date, COUNT(*), COALESCE(-SUM(e.amount), 0),
+                       COALESCE(SUM(e.minutes), 0)
+                  FROM miko_support_wallet_entry e
+                  JOIN unnest(%s::int[], %s::date[]) AS m(contract_id, month_start)
+                    ON e.contract_id = m.contract_id
+                   AND e.date >= m.month_start
+                   AND e.date < m.month_start + interval '1 month'
+                 WHERE e.source_key LIKE 'billing:' || e.contract_id || ':%%'
+              GROUP BY e.contract_id, e.date
+                """,
+                month_contracts,
+                month_starts,
+            )
+        )
+        charged = defaultdict(dict)
+        for contract_id, day, *values in cr.fetchall():
+            charged[contract_id, day.replace(day=1)][day] = values
+        contracts = self.browse(month_contracts).sudo()
+        contracts.rate_ids.mapped("hourly_rate")  # prefetch
+        vals_list = []
+        for contract_id, month_start in months:
             contract = self.browse(contract_id).sudo()
-            posted |= contract._charge_month(month_start, credit_kind)
+            vals_list += contract._prepare_month_charges(
+                month_start,
+                day_minutes.get((contract_id, month_start), {}),
+                charged.get((contract_id, month_start), {}),
+                credit_kind,
+            )
+        posted = (
+            self._wallet_post(vals_list) if vals_list else self.env["miko.support.wallet.entry"]
+        )
+        cr.execute(
+            SQL(
+                """
+                UPDATE account_analytic_line l SET miko_to_charge = FALSE
+                  FROM unnest(%s::int[], %s::date[]) AS m(contract_id, month_start)
+                 WHERE l.miko_to_charge AND l.miko_contract_id = m.contract_id
+                   AND l.date >= m.month_start
+                   AND l.date < m.month_start + interval '1 month'
+                """,
+                month_contracts,
+                month_starts,
+            )
+        )
+        AnalyticLine.invalidate_model(["miko_to_charge"])
         return posted
 
-    def _charge_month(self, month_start, credit_kind="consumption"):
+    def _prepare_month_charges(self, month_start, day_minutes, charged, credit_kind):
+        """Wallet entries (vals) bringing a month's ledger to its billed minutes.
+
+        ``day_minutes``: ``{day: billed minutes}``; ``charged``: ``{day: (count, amount,
+        minutes)}`` of the billing entries already booked. Nothing in a month closed by its UPD.
+        """
         self.ensure_one()
-        cr = self.env.cr
         month_end = month_start + relativedelta(months=1, days=-1)
         if self.locked_until and month_end <= self.locked_until:
-            self._clear_to_charge(month_start, month_end)
-            return self.env["miko.support.wallet.entry"]
-        cr.execute(
-            SQL(
-                """
-                SELECT date, SUM(miko_billed_minutes) FROM account_analytic_line
-                 WHERE miko_contract_id = %s AND date BETWEEN %s AND %s
-              GROUP BY date
-                """,
-                self.id,
-                month_start,
-                month_end,
-            )
-        )
-        day_minutes = dict(cr.fetchall())
-        self.env["miko.support.wallet.entry"].flush_model()
-        cr.execute(
-            SQL(
-                """
-                SELECT date, COUNT(*), COALESCE(-SUM(amount), 0), COALESCE(SUM(minutes), 0)
-                  FROM miko_support_wallet_entry
-                 WHERE contract_id = %s AND date BETWEEN %s AND %s
-                   AND source_key LIKE %s
-              GROUP BY date
-                """,
-                self.id,
-                month_start,
-                month_end,
-                f"billing:{self.id}:%",
-            )
-        )
-        charged = {row[0]: row[1:] for row in cr.fetchall()}
+            return []
         targets = dict(
             money.allocate_cumulative(
                 (day, int(minutes), self._rate_at(day)) for day, minutes in day_minutes.items()
@@ -663,11 +857,7 @@ class SupportContract(models.Model):
                     "source_key": f"billing:{self.id}:{day.isoformat()}:{count + 1}",
                 }
             )
-        entries = (
-            self._wallet_post(vals_list) if vals_list else self.env["miko.support.wallet.entry"]
-        )
-        self._clear_to_charge(month_start, month_end)
-        return entries
+        return vals_list
 
     def _consumption_label(self, day, minutes, is_correction, kind):
         if kind == "credit":
@@ -681,18 +871,6 @@ class SupportContract(models.Model):
                 "Correction of the support on %(day)s: %(minutes)s min", day=day, minutes=minutes
             )
         return self.env._("Technical support on %(day)s: %(minutes)s min", day=day, minutes=minutes)
-
-    def _clear_to_charge(self, date_from, date_to):
-        self.env.cr.execute(
-            SQL(
-                "UPDATE account_analytic_line SET miko_to_charge = FALSE "
-                "WHERE miko_to_charge AND miko_contract_id = %s AND date BETWEEN %s AND %s",
-                self.id,
-                date_from,
-                date_to,
-            )
-        )
-        self.env["account.analytic.line"].invalidate_model(["miko_to_charge"])
 
     @api.model
     def _cron_post_consumption(self):

@@ -224,10 +224,7 @@ class SupportUpd(models.Model):
         """
         first, last = self.env["miko.support.contract"]._month_bounds(int(year), int(month))
         contracts = self._upd_candidate_contracts(first, last, contract_ids)
-        result = self.browse()
-        for contract in contracts:
-            result |= self._generate_one(contract, first, last)
-        return result
+        return self._generate_batch(contracts, first, last)
 
     def get_xml(self):
         """The seller's title (windows-1251 bytes of the 5.03 XML)."""
@@ -429,6 +426,134 @@ class SupportUpd(models.Model):
         return upd
 
     @api.model
+    def _generate_batch(self, contracts, first, last):
+        """First UPDs of the month for ``contracts``, a constant number of queries per UPD.
+
+        Same result as :meth:`_generate_one` for each contract, but the reads, the journal
+        entries (created and posted together), the wallet links, the billing locks and the
+        chatter notes are done once per batch. A contract whose UPD already exists keeps it; a
+        refused document raises (the caller's transaction leaves nothing behind).
+        """
+        if not contracts:
+            return self.browse()
+        contracts = contracts.sorted("id")
+        self.env.cr.execute(
+            SQL(
+                "SELECT id FROM miko_support_contract WHERE id = ANY(%s) ORDER BY id FOR UPDATE",
+                contracts.ids,
+            )
+        )
+        existing = {
+            upd.contract_id.id: upd
+            for upd in self.search(
+                [("contract_id", "in", contracts.ids), ("period_start", "=", first)],
+                order="revision",
+            )
+        }
+        todo = contracts.filtered(lambda c: c.id not in existing)
+        totals = todo._service_totals_by_contract(first, last)
+        todo = todo.filtered(lambda c: totals[c.id]["amount"] > 0)
+        with self.env.cr.savepoint():  # a refused document leaves nothing behind
+            upds = self.create(
+                [
+                    self._prepare_upd_vals(contract, first, last, totals[contract.id])
+                    for contract in todo
+                ]
+            )
+            upds._attach_xml_batch()
+            upds._post_revenue_batch()
+            for contract in todo.sudo():
+                if not contract.locked_until or contract.locked_until < last:
+                    contract.locked_until = last
+        upds._message_log_batch(
+            bodies={
+                upd.id: self.env._(
+                    "UPD generated: %(minutes)s min, %(amount)s.",
+                    minutes=upd.minutes,
+                    amount=upd.amount_total,
+                )
+                for upd in upds
+            }
+        )
+        result = self.browse([existing[c.id].id for c in contracts if c.id in existing]) | upds
+        return result.sorted(lambda upd: upd.contract_id.id)
+
+    def _attach_xml_batch(self):
+        """:meth:`_attach_xml` of many UPDs, their attachments created together."""
+        vals_list, owners = [], []
+        for upd in self:
+            content, name = upd._checked_xml()
+            if content is None:
+                continue
+            vals_list.append(
+                {
+                    "name": name,
+                    "raw": content,
+                    "mimetype": "application/xml",
+                    "res_model": self._name,
+                    "res_id": upd.id,
+                }
+            )
+            owners.append(upd)
+        attachments = self.env["ir.attachment"].sudo().create(vals_list)
+        for upd, attachment in zip(owners, attachments, strict=True):
+            upd.sudo().xml_attachment_id = attachment
+
+    def _post_revenue_batch(self):
+        """:meth:`_post_revenue` of first UPDs (nothing posted yet for their months)."""
+        moves_by_upd = {}
+        for company_upds in self.grouped("company_id").values():
+            company = company_upds.company_id.sudo()
+            if not company.miko_advance_account_id or not company.miko_revenue_account_id:
+                company._miko_setup_support_accounting()
+            if not company.miko_advance_account_id or not company.miko_revenue_account_id:
+                raise UserError(
+                    self.env._(
+                        "Company %(company)s has no advances received or support revenue "
+                        "account: configure them in Settings / Support Contracts.",
+                        company=company.display_name,
+                    )
+                )
+            journal = self._revenue_journal(company)
+            upds = company_upds.filtered(lambda upd: money.to_decimal(upd.amount_total))
+            moves = (
+                self.env["account.move"]
+                .sudo()
+                .with_company(company)
+                .create(
+                    [
+                        upd._prepare_revenue_move_vals(money.to_decimal(upd.amount_total), journal)
+                        for upd in upds
+                    ]
+                )
+            )
+            moves.action_post()
+            moves_by_upd.update(zip(upds, moves, strict=True))
+        for upd, move in moves_by_upd.items():
+            upd.sudo().move_id = move
+        if not moves_by_upd:
+            return
+        Entry = self.env["miko.support.wallet.entry"]
+        Entry.flush_model(["move_id", "contract_id", "date", "kind"])
+        upds = list(moves_by_upd)
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE miko_support_wallet_entry e SET move_id = v.move_id
+                  FROM unnest(%s::int[], %s::int[], %s::date[], %s::date[])
+                       AS v(move_id, contract_id, date_from, date_to)
+                 WHERE e.contract_id = v.contract_id AND e.date BETWEEN v.date_from AND v.date_to
+                   AND e.kind IN ('consumption', 'credit') AND e.move_id IS NULL
+                """,
+                [moves_by_upd[upd].id for upd in upds],
+                [upd.contract_id.id for upd in upds],
+                [upd.period_start for upd in upds],
+                [upd.period_end for upd in upds],
+            )
+        )
+        Entry.invalidate_model(["move_id"])
+
+    @api.model
     def _lock_contract_month(self, contract, first):
         """Serialise two generators of the same contract and month (row lock on the contract)."""
         self.env.cr.execute(
@@ -519,6 +644,19 @@ class SupportUpd(models.Model):
         delta = money.to_decimal(amount) - posted
         if not delta:
             return self.env["account.move"]
+        move = (
+            self.env["account.move"]
+            .sudo()
+            .with_company(company)
+            .create(self._prepare_revenue_move_vals(delta, self._revenue_journal(company)))
+        )
+        move.action_post()
+        self.sudo().move_id = move
+        self._link_wallet_entries(move)
+        return move
+
+    @api.model
+    def _revenue_journal(self, company):
         journal = (
             self.env["account.journal"]
             .sudo()
@@ -535,6 +673,13 @@ class SupportUpd(models.Model):
                     company=company.display_name,
                 )
             )
+        return journal
+
+    def _prepare_revenue_move_vals(self, delta, journal):
+        """Dr advances received / Cr support revenue of ``delta`` (reversed when negative)."""
+        self.ensure_one()
+        contract = self.contract_id.sudo()
+        company = contract.company_id
         value = float(abs(delta))
         debit_account, credit_account = (
             company.miko_advance_account_id,
@@ -550,44 +695,33 @@ class SupportUpd(models.Model):
             end=self.period_end,
         )
         partner = contract.partner_id.commercial_partner_id
-        move = (
-            self.env["account.move"]
-            .sudo()
-            .with_company(company)
-            .create(
-                {
-                    "move_type": "entry",
-                    "journal_id": journal.id,
-                    "date": self.period_end,
-                    "ref": self.name,
-                    "miko_contract_id": contract.id,
-                    "line_ids": [
-                        fields.Command.create(
-                            {
-                                "name": label,
-                                "account_id": debit_account.id,
-                                "partner_id": partner.id,
-                                "debit": value,
-                                "credit": 0.0,
-                            }
-                        ),
-                        fields.Command.create(
-                            {
-                                "name": label,
-                                "account_id": credit_account.id,
-                                "partner_id": partner.id,
-                                "debit": 0.0,
-                                "credit": value,
-                            }
-                        ),
-                    ],
-                }
-            )
-        )
-        move.action_post()
-        self.sudo().move_id = move
-        self._link_wallet_entries(move)
-        return move
+        return {
+            "move_type": "entry",
+            "journal_id": journal.id,
+            "date": self.period_end,
+            "ref": self.name,
+            "miko_contract_id": contract.id,
+            "line_ids": [
+                fields.Command.create(
+                    {
+                        "name": label,
+                        "account_id": debit_account.id,
+                        "partner_id": partner.id,
+                        "debit": value,
+                        "credit": 0.0,
+                    }
+                ),
+                fields.Command.create(
+                    {
+                        "name": label,
+                        "account_id": credit_account.id,
+                        "partner_id": partner.id,
+                        "debit": 0.0,
+                        "credit": value,
+                    }
+                ),
+            ],
+        }
 
     def _month_posted_revenue(self):
         """Revenue already posted for this UPD's contract and month (by earlier revisions)."""
@@ -742,9 +876,32 @@ class SupportUpd(models.Model):
     def _attach_xml(self):
         """Check, build, validate and store the XML; a clear error names what is missing."""
         self.ensure_one()
+        content, name = self._checked_xml()
+        if content is None:
+            return self.env["ir.attachment"]
+        attachment = (
+            self.env["ir.attachment"]
+            .sudo()
+            .create(
+                {
+                    "name": name,
+                    "raw": content,
+                    "mimetype": "application/xml",
+                    "res_model": self._name,
+                    "res_id": self.id,
+                }
+            )
+        )
+        self.sudo().xml_attachment_id = attachment
+        return attachment
+
+    def _checked_xml(self):
+        """``(content, file name)`` of the checked and validated XML; ``(None, None)`` for a
+        paper UPD of a buyer without an EDO id. A refused document raises a ``UserError``."""
+        self.ensure_one()
         document = self._upd_document()
         if not document.buyer.edo_id and self.channel == "post":
-            return self.env["ir.attachment"]
+            return None, None
         try:
             upd_xml.check_document(document)
             content = upd_xml.build_xml(document)
@@ -761,21 +918,7 @@ class SupportUpd(models.Model):
                     reason=self.env._(error.message),  # pylint: disable=translation-not-lazy
                 )
             ) from error
-        attachment = (
-            self.env["ir.attachment"]
-            .sudo()
-            .create(
-                {
-                    "name": upd_xml.file_name(document),
-                    "raw": content,
-                    "mimetype": "application/xml",
-                    "res_model": self._name,
-                    "res_id": self.id,
-                }
-            )
-        )
-        self.sudo().xml_attachment_id = attachment
-        return attachment
+        return content, upd_xml.file_name(document)
 
     # ------------------------------------------------------------------------------------------
     # Business methods: delivery and acceptance
@@ -1052,21 +1195,44 @@ class SupportUpd(models.Model):
         todo = contracts.filtered(lambda c: c.id not in done_ids)
         self._upd_commit_progress(remaining=len(todo))
         for start in range(0, len(todo), batch_size):
-            batch = todo[start : start + batch_size]
-            for contract in batch:
-                try:
-                    with self.env.cr.savepoint():
-                        self._generate_one(contract, first, last)
-                except UserError as error:
-                    contract.message_post(
-                        body=self.env._(
-                            "The UPD of %(month)s could not be generated: %(reason)s",
-                            month=f"{first:%m.%Y}",
-                            reason=str(error),
-                        )
-                    )
+            batch = self._claim_contracts(todo[start : start + batch_size])
+            try:
+                with self.env.cr.savepoint():
+                    self._generate_batch(batch, first, last)
+            except UserError:
+                self._generate_each(batch, first, last)
             if self._upd_commit_progress(len(batch)) <= 0:
                 break
+
+    @api.model
+    def _claim_contracts(self, contracts):
+        """The contracts no other worker is closing now (row locks held until the commit):
+        several cron workers can share the month close, each skipping the others' batches."""
+        self.env.cr.execute(
+            SQL(
+                "SELECT id FROM miko_support_contract WHERE id = ANY(%s) ORDER BY id "
+                "FOR UPDATE SKIP LOCKED",
+                contracts.ids,
+            )
+        )
+        return contracts.browse([row[0] for row in self.env.cr.fetchall()])
+
+    @api.model
+    def _generate_each(self, contracts, first, last):
+        """One UPD at a time (a batch had a refused document): the refusal is noted on its
+        contract, the others are generated."""
+        for contract in contracts:
+            try:
+                with self.env.cr.savepoint():
+                    self._generate_one(contract, first, last)
+            except UserError as error:
+                contract.message_post(
+                    body=self.env._(
+                        "The UPD of %(month)s could not be generated: %(reason)s",
+                        month=f"{first:%m.%Y}",
+                        reason=str(error),
+                    )
+                )
 
     @api.model
     def _cron_send_pending(self, batch_size=UPD_BATCH_SIZE):
