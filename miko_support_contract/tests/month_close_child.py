@@ -107,6 +107,15 @@ def close(env, slow=False):
             return upd
 
         SupportUpd._generate_one = lingering_generate_one
+        generate_batch = SupportUpd._generate_batch
+
+        def lingering_generate_batch(self, *args, **kwargs):
+            upds = generate_batch(self, *args, **kwargs)
+            self.env.flush_all()
+            time.sleep(0.5)  # the window in which the parent kills this process
+            return upds
+
+        SupportUpd._generate_batch = lingering_generate_batch
     cron = env.ref("miko_support_contract.ir_cron_upd_close_month")
     progress = env["ir.cron.progress"].create({"cron_id": cron.id, "remaining": 0, "done": 0})
     env.cr.commit()
