@@ -6,44 +6,12 @@ from datetime import UTC, date, datetime
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
-from . import fake_diadoc
-from .common_upd import MikoUpdCommon
+from .common_upd import MikoDiadocCommon, ticks
 from .test_upd import buyer_title
-from .test_upd_diadoc import ticks
 
 
 @tagged("post_install", "-at_install")
-class TestUpdEdiIdempotence(MikoUpdCommon):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.operator = fake_diadoc.FakeDiadoc()
-        cls.addClassCleanup(cls.operator.stop)
-        cls.company.write(
-            {
-                "miko_edi_provider": "diadoc",
-                "miko_diadoc_url": cls.operator.url,
-                "miko_diadoc_client_id": fake_diadoc.CLIENT_ID,
-                "miko_diadoc_login": fake_diadoc.LOGIN,
-                "miko_diadoc_password": fake_diadoc.PASSWORD,
-                "miko_diadoc_box_id": fake_diadoc.SELLER_BOX,
-            }
-        )
-        cls.env["ir.config_parameter"].sudo().set_param(
-            "miko_support_contract.diadoc_timeout", "0.5"
-        )
-
-    def setUp(self):
-        super().setUp()
-        self.operator.reset()
-        contract = self.prepaid_contract()
-        self.consume(contract, date(2026, 10, 14), 198, 5610.0)
-        self.upd = self.env["miko.support.upd"].generate_for_month(2026, 10, contract.ids)
-        self.upd.signature_attachment_id = self.env["ir.attachment"].create(
-            {"name": "upd.xml.sig", "raw": b"detached CMS signature made with a token"}
-        )
-        self.Upd = self.env["miko.support.upd"]
-
+class TestUpdEdiIdempotence(MikoDiadocCommon):
     def snapshot(self):
         upd = self.upd
         attachments = self.env["ir.attachment"].search_count(
