@@ -684,11 +684,6 @@ class SupportContract(models.Model):
             _logger.info("created employee %s for engineer %s", employee.id, user.login)
         return employee
 
-    def _ensure_timesheet_project(self):
-        self.ensure_one()
-        self._ensure_timesheet_projects()
-        return self.project_id
-
     def _ensure_timesheet_projects(self):
         """The timesheet project of each contract, the missing ones created together."""
         todo = self.sudo().filtered(lambda contract: not contract.project_id)
