@@ -26,7 +26,6 @@ BILLING_BATCH = 2000
 STATEMENT_REPORT = "miko_support_contract.action_report_support_statement"
 ALERT_LEVELS = {"none": 0, "low": 1, "negative": 2}
 STATEMENT_BATCH = 50
-ACTIVITY_COMPARED = ("contract_id", "user_id", "kind", "date_begin", "date_end", "subject")
 
 
 class SupportContract(models.Model):
