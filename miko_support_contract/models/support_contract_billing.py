@@ -1,6 +1,7 @@
 """Tracked minutes of a contract: activity import, union billing, wallet consumption,
 statements (PDF, XLSX, weekly and early e-mails)."""
 
+import hashlib
 import io
 import json
 import logging
@@ -27,6 +28,19 @@ STATEMENT_REPORT = "miko_support_contract.action_report_support_statement"
 ALERT_LEVELS = {"none": 0, "low": 1, "negative": 2}
 STATEMENT_BATCH = 50
 ACTIVITY_COMPARED = ("contract_id", "user_id", "kind", "date_begin", "date_end", "subject")
+# the fields of an API record that its stored fingerprint (``source_hash``) covers
+ACTIVITY_HASHED = (
+    "contract",
+    "engineer",
+    "kind",
+    "start",
+    "end",
+    "subject",
+    "description",
+    "source",
+    "source_ref",
+    "request",
+)
 
 
 class SupportContract(models.Model):
@@ -87,7 +101,17 @@ class SupportContract(models.Model):
         if not isinstance(records, (list, tuple)):
             raise UserError(self.env._("register_activities expects a list of activity records."))
         result = {"created": 0, "updated": 0, "skipped": 0, "errors": []}
-        rows = self._prepare_activity_rows(records, result["errors"])
+        contracts_by_key = self._activity_contracts(records)
+        users_by_login = self._activity_engineers(records)
+        unchanged = self._unchanged_activity_indexes(records, contracts_by_key, users_by_login)
+        result["skipped"] += len(unchanged)
+        rows = self._prepare_activity_rows(
+            records,
+            result["errors"],
+            contracts_by_key=contracts_by_key,
+            users_by_login=users_by_login,
+            unchanged=unchanged,
+        )
         result["skipped"] += sum(row.get("duplicates", 0) for row in rows)
         if rows:
             created, updated, skipped = Activity._upsert_rows(rows, result["errors"])
@@ -97,13 +121,102 @@ class SupportContract(models.Model):
         result["errors"].sort(key=lambda error: error["index"])
         return result
 
-    def _prepare_activity_rows(self, records, errors):
-        """Validate the records; return one row per valid record (with its day pieces)."""
-        contracts_by_key = self._activity_contracts(records)
-        users_by_login = self._activity_engineers(records)
+    def _unchanged_activity_indexes(self, records, contracts_by_key, users_by_login):
+        """Indexes of the records already stored exactly as sent (re-import fast path).
+
+        A record is unchanged when its fingerprint (``source_hash``, over the raw fields of
+        ``ACTIVITY_HASHED``) equals the one stored on its activity, every record of the call with
+        the same source reference has the same fingerprint, and what its validation depends on
+        besides the record itself still holds: the same contract and engineer, the caller's
+        right, no support request to check again, the month not locked. The others go through
+        the full validation and upsert.
+        """
+        by_key = defaultdict(list)
+        for index, record in enumerate(records):
+            if not isinstance(record, dict):
+                continue
+            source, source_ref = record.get("source"), record.get("source_ref")
+            if not isinstance(source, str) or not isinstance(source_ref, str):
+                continue
+            if record.get("request"):
+                continue
+            by_key[source.strip(), source_ref.strip()].append(
+                (index, _activity_source_hash(record))
+            )
+        candidates = {
+            key: entries
+            for key, entries in by_key.items()
+            if all(entry[1] == entries[0][1] for entry in entries)
+        }
+        if not candidates:
+            return set()
+        Activity = self.env["miko.support.activity"]
+        Activity.flush_model(["source", "source_ref", "source_hash", "part", "day"])
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT a.source, a.source_ref, a.contract_id, a.user_id, a.day
+                  FROM miko_support_activity a
+                  JOIN unnest(%s::varchar[], %s::varchar[], %s::varchar[])
+                       AS k(source, source_ref, source_hash)
+                    ON a.source = k.source AND a.source_ref = k.source_ref
+                   AND a.part = 0 AND a.source_hash = k.source_hash
+                """,
+                [key[0] for key in candidates],
+                [key[1] for key in candidates],
+                [entries[0][1] for entries in candidates.values()],
+            )
+        )
+        is_manager = self.env.user.has_group("miko_support_contract.group_manager")
+        uid = self.env.uid
+        unchanged = set()
+        for source, source_ref, contract_id, user_id, day in self.env.cr.fetchall():
+            entries = candidates[source, source_ref]
+            record = records[entries[0][0]]
+            contract_key = record.get("contract")
+            if isinstance(contract_key, str):
+                contract_key = contract_key.strip()
+            contract = contracts_by_key.get(contract_key)
+            user = users_by_login.get(record.get("engineer"))
+            if not contract or contract.id != contract_id or not user or user.id != user_id:
+                continue
+            if not is_manager and user_id != uid:
+                continue
+            locked_until = self._activity_contract_settings(contract, contracts_by_key)[1]
+            if locked_until and day and day <= locked_until:
+                continue
+            unchanged.update(entry[0] for entry in entries)
+        return unchanged
+
+    def _activity_contract_settings(self, contract, contracts_by_key):
+        """The support time zone, the locked month and the stored ids (contract, company,
+        customer) of ``contract``, once per call."""
+        settings = contracts_by_key.get(("settings", contract.id))
+        if settings is None:
+            settings = (
+                contract.company_id.miko_support_tz or intervals.MOSCOW,
+                contract.sudo().locked_until,
+                (contract.id, contract.company_id.id, contract.partner_id.id),
+            )
+            contracts_by_key["settings", contract.id] = settings
+        return settings
+
+    def _prepare_activity_rows(
+        self, records, errors, contracts_by_key=None, users_by_login=None, unchanged=()
+    ):
+        """Validate the records; return one row per valid record (with its day pieces).
+
+        The records of ``unchanged`` (indexes) are already stored as sent: they are left out.
+        """
+        if contracts_by_key is None:
+            contracts_by_key = self._activity_contracts(records)
+        if users_by_login is None:
+            users_by_login = self._activity_engineers(records)
         is_manager = self.env.user.has_group("miko_support_contract.group_manager")
         rows = {}
         for index, record in enumerate(records):
+            if index in unchanged:
+                continue
             try:
                 row = self._prepare_activity_row(record, contracts_by_key, users_by_login)
                 if not is_manager and row["user_id"] != self.env.uid:
@@ -209,14 +322,9 @@ class SupportContract(models.Model):
             )
         begin = self._parse_activity_moment(record.get("start"), "start")
         end = self._parse_activity_moment(record.get("end"), "end")
-        settings = contracts_by_key.get(("settings", contract.id))
-        if settings is None:  # once per contract and call: the zone and the closed months
-            settings = (
-                contract.company_id.miko_support_tz or intervals.MOSCOW,
-                contract.sudo().locked_until,
-            )
-            contracts_by_key["settings", contract.id] = settings
-        tz_name, locked_until = settings
+        tz_name, locked_until, contract_ids = self._activity_contract_settings(
+            contract, contracts_by_key
+        )
         intervals.validate_interval(begin, end, tz_name)
         values = {}
         for name, limit in (("subject", 512), ("source", 64), ("source_ref", 256)):
@@ -267,6 +375,7 @@ class SupportContract(models.Model):
             )
         return {
             "contract": contract,
+            "contract_ids": contract_ids,
             "user_id": user.id,
             "kind": kind,
             "subject": values["subject"],
@@ -275,6 +384,7 @@ class SupportContract(models.Model):
             "source_ref": values["source_ref"],
             "request_id": request_id,
             "pieces": pieces,
+            "source_hash": _activity_source_hash(record),
             "compare": (
                 contract.id,
                 user.id,
@@ -1340,6 +1450,12 @@ def _engineer_organisation(user, contract):
     if parent and parent.is_company and parent != contract.company_id.partner_id:
         return parent.display_name
     return contract.company_id.partner_id.display_name
+
+
+def _activity_source_hash(record):
+    """Fingerprint of an API activity record: its raw fields of ``ACTIVITY_HASHED``."""
+    canonical = repr(tuple(record.get(name) for name in ACTIVITY_HASHED))
+    return hashlib.blake2b(canonical.encode(), digest_size=16).hexdigest()
 
 
 def _advisory_key():
