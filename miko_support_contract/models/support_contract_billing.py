@@ -103,7 +103,10 @@ class SupportContract(models.Model):
         result = {"created": 0, "updated": 0, "skipped": 0, "errors": []}
         contracts_by_key = self._activity_contracts(records)
         users_by_login = self._activity_engineers(records)
-        unchanged = self._unchanged_activity_indexes(records, contracts_by_key, users_by_login)
+        hashes = {}
+        unchanged = self._unchanged_activity_indexes(
+            records, contracts_by_key, users_by_login, hashes
+        )
         result["skipped"] += len(unchanged)
         rows = self._prepare_activity_rows(
             records,
@@ -111,6 +114,7 @@ class SupportContract(models.Model):
             contracts_by_key=contracts_by_key,
             users_by_login=users_by_login,
             unchanged=unchanged,
+            hashes=hashes,
         )
         result["skipped"] += sum(row.get("duplicates", 0) for row in rows)
         if rows:
@@ -121,7 +125,7 @@ class SupportContract(models.Model):
         result["errors"].sort(key=lambda error: error["index"])
         return result
 
-    def _unchanged_activity_indexes(self, records, contracts_by_key, users_by_login):
+    def _unchanged_activity_indexes(self, records, contracts_by_key, users_by_login, hashes):
         """Indexes of the records already stored exactly as sent (re-import fast path).
 
         A record is unchanged when its fingerprint (``source_hash``, over the raw fields of
@@ -129,7 +133,7 @@ class SupportContract(models.Model):
         the same source reference has the same fingerprint, and what its validation depends on
         besides the record itself still holds: the same contract and engineer, the caller's
         right, no support request to check again, the month not locked. The others go through
-        the full validation and upsert.
+        the full validation and upsert. ``hashes`` receives the fingerprints computed.
         """
         by_key = defaultdict(list)
         for index, record in enumerate(records):
@@ -140,9 +144,8 @@ class SupportContract(models.Model):
                 continue
             if record.get("request"):
                 continue
-            by_key[source.strip(), source_ref.strip()].append(
-                (index, _activity_source_hash(record))
-            )
+            hashes[index] = _activity_source_hash(record)
+            by_key[source.strip(), source_ref.strip()].append((index, hashes[index]))
         candidates = {
             key: entries
             for key, entries in by_key.items()
@@ -202,7 +205,14 @@ class SupportContract(models.Model):
         return settings
 
     def _prepare_activity_rows(
-        self, records, errors, contracts_by_key=None, users_by_login=None, unchanged=()
+        self,
+        records,
+        errors,
+        *,
+        contracts_by_key=None,
+        users_by_login=None,
+        unchanged=(),
+        hashes=None,
     ):
         """Validate the records; return one row per valid record (with its day pieces).
 
@@ -231,6 +241,7 @@ class SupportContract(models.Model):
                 message = error.args[0] if isinstance(error, UserError) else error.message
                 errors.append({"index": index, "message": str(self.env._(message))})
                 continue
+            row["source_hash"] = (hashes or {}).get(index) or _activity_source_hash(record)
             key = (row["source"], row["source_ref"])
             previous = rows.get(key)
             if previous is not None:
@@ -384,7 +395,6 @@ class SupportContract(models.Model):
             "source_ref": values["source_ref"],
             "request_id": request_id,
             "pieces": pieces,
-            "source_hash": _activity_source_hash(record),
             "compare": (
                 contract.id,
                 user.id,
