@@ -352,16 +352,10 @@ class SupportActivity(models.Model):
     # Bulk upsert (register_activities)
     # ------------------------------------------------------------------------------------------
     @api.model
-    def _upsert_rows(self, rows, errors):
-        """Insert new activities and update changed ones in set-based SQL.
-
-        ``rows`` come from ``miko.support.contract._prepare_activity_rows`` (validated, one per
-        source reference, with their day ``pieces``). Returns ``(created, updated, skipped)``;
-        a changed activity in a locked month goes to ``errors``.
-        """
-        cr = self.env.cr
+    def _existing_pieces(self, keys):
+        """``{(source, source_ref): {part: row}}`` of the stored pieces of these references."""
         self.flush_model()
-        cr.execute(
+        self.env.cr.execute(
             SQL(
                 """
                 SELECT a.id, a.source, a.source_ref, a.part, a.contract_id, a.user_id, a.kind,
@@ -371,13 +365,27 @@ class SupportActivity(models.Model):
                   JOIN unnest(%s::varchar[], %s::varchar[]) AS k(source, source_ref)
                     ON a.source = k.source AND a.source_ref = k.source_ref
                 """,
-                [row["source"] for row in rows],
-                [row["source_ref"] for row in rows],
+                [key[0] for key in keys],
+                [key[1] for key in keys],
             )
         )
         existing = defaultdict(dict)
-        for record in cr.fetchall():
+        for record in self.env.cr.fetchall():
             existing[record[1], record[2]][record[3]] = record
+        return existing
+
+    @api.model
+    def _upsert_rows(self, rows, errors, existing=None):
+        """Insert new activities and update changed ones in set-based SQL.
+
+        ``rows`` come from ``miko.support.contract._prepare_activity_rows`` (validated, one per
+        source reference, with their day ``pieces``); ``existing``, when given, holds the stored
+        pieces of (at least) their references, as ``_existing_pieces``. Returns ``(created,
+        updated, skipped)``; a changed activity in a locked month goes to ``errors``.
+        """
+        cr = self.env.cr
+        if existing is None:
+            existing = self._existing_pieces([(row["source"], row["source_ref"]) for row in rows])
         inserts, updates, deletes, stale_lines, rehashed = [], [], [], set(), []
         created = updated = skipped = 0
         contracts = self.env["miko.support.contract"].sudo()

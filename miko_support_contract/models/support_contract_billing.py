@@ -104,7 +104,7 @@ class SupportContract(models.Model):
         contracts_by_key = self._activity_contracts(records)
         users_by_login = self._activity_engineers(records)
         hashes = {}
-        unchanged = self._unchanged_activity_indexes(
+        unchanged, existing = self._unchanged_activity_indexes(
             records, contracts_by_key, users_by_login, hashes
         )
         result["skipped"] += len(unchanged)
@@ -118,7 +118,9 @@ class SupportContract(models.Model):
         )
         result["skipped"] += sum(row.get("duplicates", 0) for row in rows)
         if rows:
-            created, updated, skipped = Activity._upsert_rows(rows, result["errors"])
+            created, updated, skipped = Activity._upsert_rows(
+                rows, result["errors"], existing=existing
+            )
             result["created"] += created
             result["updated"] += updated
             result["skipped"] += skipped
@@ -133,7 +135,8 @@ class SupportContract(models.Model):
         the same source reference has the same fingerprint, and what its validation depends on
         besides the record itself still holds: the same contract and engineer, the caller's
         right, no support request to check again, the month not locked. The others go through
-        the full validation and upsert. ``hashes`` receives the fingerprints computed.
+        the full validation and upsert. ``hashes`` receives the fingerprints computed. Returns
+        the indexes and the stored pieces of every source reference sent (for the upsert).
         """
         by_key = defaultdict(list)
         for index, record in enumerate(records):
@@ -142,40 +145,24 @@ class SupportContract(models.Model):
             source, source_ref = record.get("source"), record.get("source_ref")
             if not isinstance(source, str) or not isinstance(source_ref, str):
                 continue
-            if record.get("request"):
-                continue
             hashes[index] = _activity_source_hash(record)
             by_key[source.strip(), source_ref.strip()].append((index, hashes[index]))
-        candidates = {
-            key: entries
-            for key, entries in by_key.items()
-            if all(entry[1] == entries[0][1] for entry in entries)
-        }
-        if not candidates:
-            return set()
-        Activity = self.env["miko.support.activity"]
-        Activity.flush_model(["source", "source_ref", "source_hash", "part", "day"])
-        self.env.cr.execute(
-            SQL(
-                """
-                SELECT a.source, a.source_ref, a.contract_id, a.user_id, a.day
-                  FROM miko_support_activity a
-                  JOIN unnest(%s::varchar[], %s::varchar[], %s::varchar[])
-                       AS k(source, source_ref, source_hash)
-                    ON a.source = k.source AND a.source_ref = k.source_ref
-                   AND a.part = 0 AND a.source_hash = k.source_hash
-                """,
-                [key[0] for key in candidates],
-                [key[1] for key in candidates],
-                [entries[0][1] for entries in candidates.values()],
-            )
-        )
+        if not by_key:
+            return set(), {}
+        existing = self.env["miko.support.activity"]._existing_pieces(list(by_key))
         is_manager = self.env.user.has_group("miko_support_contract.group_manager")
         uid = self.env.uid
         unchanged = set()
-        for source, source_ref, contract_id, user_id, day in self.env.cr.fetchall():
-            entries = candidates[source, source_ref]
+        for key, parts in existing.items():
+            entries = by_key[key]
+            first = parts.get(0)
+            if first is None or any(entry[1] != first[14] for entry in entries):
+                continue
+            _id, _source, _ref, _part, contract_id, user_id = first[:6]
+            day = first[11]
             record = records[entries[0][0]]
+            if record.get("request"):
+                continue
             contract_key = record.get("contract")
             if isinstance(contract_key, str):
                 contract_key = contract_key.strip()
@@ -189,7 +176,7 @@ class SupportContract(models.Model):
             if locked_until and day and day <= locked_until:
                 continue
             unchanged.update(entry[0] for entry in entries)
-        return unchanged
+        return unchanged, existing
 
     def _activity_contract_settings(self, contract, contracts_by_key):
         """The support time zone, the locked month and the stored ids (contract, company,
