@@ -588,6 +588,7 @@ def main():
                 "-i",
                 f"{miko.ADDON},sale_timesheet",
                 "--with-demo",
+                "--load-language=ru_RU",  # the demo customers read Russian
                 "--stop-after-init",
                 "--log-level=warn",
             ),

@@ -41,6 +41,23 @@ PIECE_COLUMNS = (
     ("part", "int"),
     ("raw_seconds", "int"),
     ("request_id", "int"),
+    ("source_hash", "varchar"),
+)
+# fields whose change makes the stored fingerprint of the API record stale
+HASHED_FIELDS = frozenset(
+    {
+        "contract_id",
+        "user_id",
+        "kind",
+        "date_begin",
+        "date_end",
+        "subject",
+        "description",
+        "request_id",
+        "source",
+        "source_ref",
+        "part",
+    }
 )
 
 
@@ -121,6 +138,12 @@ class SupportActivity(models.Model):
         ondelete="set null",
     )
     needs_billing = fields.Boolean(readonly=True, default=True, copy=False)
+    source_hash = fields.Char(
+        readonly=True,
+        copy=False,
+        help="Fingerprint of the API record last imported as this activity: a re-import of the "
+        "same record is skipped without being parsed again. Cleared when the activity changes.",
+    )
 
     _source_ref_unique = models.UniqueIndex(
         "(source, source_ref, part) WHERE source_ref IS NOT NULL",
@@ -192,6 +215,9 @@ class SupportActivity(models.Model):
             if vals.get(name):
                 vals[name] = fields.Datetime.to_datetime(vals[name]).replace(microsecond=0)
         rebill = bool(BILLING_FIELDS & set(vals))
+        if HASHED_FIELDS & set(vals) and "source_hash" not in vals:
+            self._clear_source_hashes()
+            vals = dict(vals, source_hash=False)
         if rebill or {"subject", "description", "kind", "request_id"} & set(vals):
             self._check_not_locked()
         if rebill:
@@ -210,6 +236,7 @@ class SupportActivity(models.Model):
 
     def unlink(self):
         self._mark_days_for_billing()
+        self._clear_source_hashes()
         return super().unlink()
 
     # ------------------------------------------------------------------------------------------
@@ -285,6 +312,26 @@ class SupportActivity(models.Model):
         self._check_not_locked()
         return True
 
+    def _clear_source_hashes(self):
+        """The other day pieces of these activities no longer match their imported record."""
+        keys = {(activity.source, activity.source_ref) for activity in self if activity.source_ref}
+        if not keys:
+            return
+        self.flush_model(["source", "source_ref", "source_hash"])
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE miko_support_activity a SET source_hash = NULL
+                  FROM unnest(%s::varchar[], %s::varchar[]) AS k(source, source_ref)
+                 WHERE a.source = k.source AND a.source_ref = k.source_ref
+                   AND a.source_hash IS NOT NULL
+                """,
+                [key[0] for key in keys],
+                [key[1] for key in keys],
+            )
+        )
+        self.invalidate_model(["source_hash"])
+
     def _mark_days_for_billing(self):
         """The day lines of these activities must be billed again (they lose or change one)."""
         lines = self.sudo().timesheet_id
@@ -305,33 +352,41 @@ class SupportActivity(models.Model):
     # Bulk upsert (register_activities)
     # ------------------------------------------------------------------------------------------
     @api.model
-    def _upsert_rows(self, rows, errors):
-        """Insert new activities and update changed ones in set-based SQL.
-
-        ``rows`` come from ``miko.support.contract._prepare_activity_rows`` (validated, one per
-        source reference, with their day ``pieces``). Returns ``(created, updated, skipped)``;
-        a changed activity in a locked month goes to ``errors``.
-        """
-        cr = self.env.cr
+    def _existing_pieces(self, keys):
+        """``{(source, source_ref): {part: row}}`` of the stored pieces of these references."""
         self.flush_model()
-        cr.execute(
+        self.env.cr.execute(
             SQL(
                 """
                 SELECT a.id, a.source, a.source_ref, a.part, a.contract_id, a.user_id, a.kind,
                        a.date_begin, a.date_end, a.subject, a.description, a.day, a.timesheet_id,
-                       a.request_id
+                       a.request_id, a.source_hash
                   FROM miko_support_activity a
                   JOIN unnest(%s::varchar[], %s::varchar[]) AS k(source, source_ref)
                     ON a.source = k.source AND a.source_ref = k.source_ref
                 """,
-                [row["source"] for row in rows],
-                [row["source_ref"] for row in rows],
+                [key[0] for key in keys],
+                [key[1] for key in keys],
             )
         )
         existing = defaultdict(dict)
-        for record in cr.fetchall():
+        for record in self.env.cr.fetchall():
             existing[record[1], record[2]][record[3]] = record
-        inserts, updates, deletes, stale_lines = [], [], [], set()
+        return existing
+
+    @api.model
+    def _upsert_rows(self, rows, errors, existing=None):
+        """Insert new activities and update changed ones in set-based SQL.
+
+        ``rows`` come from ``miko.support.contract._prepare_activity_rows`` (validated, one per
+        source reference, with their day ``pieces``); ``existing``, when given, holds the stored
+        pieces of (at least) their references, as ``_existing_pieces``. Returns ``(created,
+        updated, skipped)``; a changed activity in a locked month goes to ``errors``.
+        """
+        cr = self.env.cr
+        if existing is None:
+            existing = self._existing_pieces([(row["source"], row["source_ref"]) for row in rows])
+        inserts, updates, deletes, stale_lines, rehashed = [], [], [], set(), []
         created = updated = skipped = 0
         contracts = self.env["miko.support.contract"].sudo()
         for row in rows:
@@ -353,6 +408,11 @@ class SupportActivity(models.Model):
             )
             if current == row["compare"]:
                 skipped += 1
+                rehashed.extend(
+                    (record[0], row["source_hash"])
+                    for record in parts.values()
+                    if record[14] != row["source_hash"]
+                )
                 continue
             old_contract = contracts.browse(first[4])
             locked_until = old_contract.locked_until
@@ -384,6 +444,18 @@ class SupportActivity(models.Model):
         self._sql_update_pieces(updates)
         if deletes:
             cr.execute(SQL("DELETE FROM miko_support_activity WHERE id = ANY(%s)", deletes))
+        if rehashed:
+            cr.execute(
+                SQL(
+                    """
+                    UPDATE miko_support_activity a SET source_hash = v.source_hash
+                      FROM unnest(%s::int[], %s::varchar[]) AS v(id, source_hash)
+                     WHERE a.id = v.id
+                    """,
+                    [pair[0] for pair in rehashed],
+                    [pair[1] for pair in rehashed],
+                )
+            )
         if stale_lines:
             cr.execute(
                 SQL(
@@ -453,11 +525,8 @@ class SupportActivity(models.Model):
 
 def _piece_values(row, part):
     day, begin, end = row["pieces"][part]
-    contract = row["contract"]
     return (
-        contract.id,
-        contract.company_id.id,
-        contract.partner_id.id,
+        *row["contract_ids"],
         row["user_id"],
         row["kind"],
         begin,
@@ -470,4 +539,5 @@ def _piece_values(row, part):
         part,
         int((end - begin).total_seconds()),
         row["request_id"],
+        row["source_hash"],
     )

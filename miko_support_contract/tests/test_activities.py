@@ -161,6 +161,36 @@ class TestActivities(MikoSupportCommon):
         self.assertEqual(self.charge(), first)
         self.assertEqual(self.Activity.search_count([("contract_id", "=", self.contract.id)]), 2)
 
+    def test_reimport_fast_path_follows_the_stored_activity(self):
+        """Unchanged records are skipped by fingerprint; an edited or split activity is not."""
+        night = self.record("n", "2026-11-24T23:30:00+03:00", "2026-11-25T00:30:00+03:00")
+        day = self.record("d", "2026-11-24T10:00:00+03:00", "2026-11-24T10:30:00+03:00")
+        self.register([night, day])
+        pieces = self.Activity.search([("source_ref", "in", ("n", "d"))])
+        self.assertEqual(len(pieces), 3)
+        self.assertEqual(len(set(pieces.mapped("source_hash"))), 2)
+        with self.assertQueryCount(3):  # contracts, engineers, fingerprints
+            again = self.register([night, day])
+        self.assertEqual(again, {"created": 0, "updated": 0, "skipped": 2, "errors": []})
+        # an edit in the back office clears the fingerprint: the re-import restores the record
+        edited = pieces.filtered(lambda piece: piece.source_ref == "d")
+        edited.date_end = datetime(2026, 11, 24, 7, 20)
+        self.assertFalse(edited.source_hash)
+        self.assertEqual(self.register([night, day])["updated"], 1)
+        self.assertEqual(edited.date_end, datetime(2026, 11, 24, 7, 30))
+        self.assertTrue(edited.source_hash)
+        # a deleted day piece clears its sibling's: the night activity is rebuilt whole
+        pieces.filtered(lambda piece: piece.source_ref == "n" and piece.part == 1).unlink()
+        self.assertEqual(self.register([night, day])["updated"], 1)
+        self.assertEqual(self.Activity.search_count([("source_ref", "=", "n")]), 2)
+        # the same reference sent twice with different data still goes through validation
+        changed = dict(day, subject="Другой звонок")
+        result = self.register([day, changed])
+        self.assertEqual((result["skipped"], len(result["errors"])), (2, 1))
+        # another engineer's record sent by an engineer is refused, not skipped
+        result = self.Contract.with_user(self.engineer2).register_activities([day])
+        self.assertEqual((result["skipped"], len(result["errors"])), (0, 1))
+
     def test_edit_and_delete_book_corrections(self):
         self.register([self.record("x", "2026-11-24T10:00:00+03:00", "2026-11-24T10:30:00+03:00")])
         self.charge()
