@@ -208,6 +208,7 @@ class SupportActivity(models.Model):
         activities._check_not_locked()
         activities._split_at_midnight()
         activities._update_day_and_seconds()
+        activities.contract_id._bill_days_now()
         return activities
 
     def write(self, vals):
@@ -228,6 +229,7 @@ class SupportActivity(models.Model):
             self._check_not_locked()
             self._split_at_midnight()
             self._update_day_and_seconds()
+            self.contract_id._bill_days_now()
         return result
 
     @api.ondelete(at_uninstall=False)
@@ -237,7 +239,10 @@ class SupportActivity(models.Model):
     def unlink(self):
         self._mark_days_for_billing()
         self._clear_source_hashes()
-        return super().unlink()
+        contracts = self.contract_id
+        result = super().unlink()
+        contracts._bill_days_now()
+        return result
 
     # ------------------------------------------------------------------------------------------
     # Actions

@@ -442,6 +442,13 @@ class SupportContract(models.Model):
         )
         return self.env.cr.fetchall()
 
+    def _bill_days_now(self):
+        """An engineer's change in the form shows in the timesheets at once: bill the changed days
+        of these contracts now (the wallet is still charged by the daily cron). Bulk imports go
+        through ``register_activities`` and are billed by the cron."""
+        if self and not self.env.context.get("miko_defer_billing"):
+            self.sudo()._bill_pending_days()
+
     def _bill_pending_days(self, batch_size=BILLING_BATCH):
         """Bill every (contract, engineer, day) whose activities changed; ``self`` may limit it."""
         groups = self._pending_billing_groups(self.ids or None)

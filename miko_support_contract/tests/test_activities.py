@@ -299,6 +299,24 @@ class TestActivities(MikoSupportCommon):
         self.assertEqual(activity.user_id, self.engineer)
         self.assertEqual(pieces.mapped("day"), [date(2026, 11, 24), date(2026, 11, 25)])
 
+    def test_manual_activity_shows_in_the_timesheet_at_once(self):
+        activity = self.Activity.with_user(self.engineer).create(
+            {
+                "contract_id": self.contract.id,
+                "subject": "Консультация по телефону",
+                "kind": "call_in",
+                "date_begin": datetime(2026, 11, 24, 7, 0),  # 10:00 Moscow
+                "date_end": datetime(2026, 11, 24, 7, 25),
+            }
+        )
+        line = self.day_line(date(2026, 11, 24))
+        self.assertEqual((line.miko_billed_minutes, activity.timesheet_id), (25, line))
+        activity.with_user(self.engineer).date_end = datetime(2026, 11, 24, 7, 40)
+        self.assertEqual(line.miko_billed_minutes, 40)
+        self.assertFalse(self.contract.entry_ids, "the wallet is charged by the cron")
+        activity.with_user(self.engineer).unlink()
+        self.assertEqual(line.miko_billed_minutes, 0)
+
     # --- security ----------------------------------------------------------------------------
     def test_engineers_register_and_change_only_their_own(self):
         as_engineer = self.Contract.with_user(self.engineer)
