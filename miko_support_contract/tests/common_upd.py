@@ -15,25 +15,27 @@ SELLER_INN = "7701150631"
 SELLER_KPP = "770101001"
 SELLER_EDO = f"2BM-{SELLER_INN}-{SELLER_KPP}-20190101000000000001"
 BUYER_EDO = f"2BE-{VALID_INN}-{VALID_KPP}-20200101000000000007"
+SELLER_DIRECTOR = {"name": "Смирнов Андрей Петрович", "function": "Генеральный директор"}
+SELLER_REQUISITES = {
+    "vat": SELLER_INN,
+    "miko_kpp": SELLER_KPP,
+    "miko_edo_id": SELLER_EDO,
+    "street": "ул. Садовая-Кудринская, д. 11",
+    "city": "Москва",
+    "zip": "123001",
+    "miko_support_tz": "Europe/Moscow",
+}
 
 
 class MikoUpdCommon(MikoSupportCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        director = cls.env["res.partner"].create(
-            {"name": "Смирнов Андрей Петрович", "function": "Генеральный директор"}
-        )
+        director = cls.env["res.partner"].create(SELLER_DIRECTOR)
         cls.company.write(
             {
-                "vat": SELLER_INN,
-                "miko_kpp": SELLER_KPP,
-                "miko_edo_id": SELLER_EDO,
-                "street": "ул. Садовая-Кудринская, д. 11",
-                "city": "Москва",
-                "zip": "123001",
+                **SELLER_REQUISITES,
                 "miko_director_id": director.id,
-                "miko_support_tz": "Europe/Moscow",
                 "miko_upd_xsd_path": str(SELLER_XSD_503),
             }
         )

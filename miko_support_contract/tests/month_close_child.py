@@ -32,27 +32,13 @@ def setup(env):
     from odoo.addons.miko_support_contract.tests.common import VALID_INN, VALID_KPP
     from odoo.addons.miko_support_contract.tests.common_upd import (
         BUYER_EDO,
-        SELLER_EDO,
-        SELLER_INN,
-        SELLER_KPP,
+        SELLER_DIRECTOR,
+        SELLER_REQUISITES,
     )
 
     company = env.ref("base.main_company")
-    director = env["res.partner"].create(
-        {"name": "Смирнов Андрей Петрович", "function": "Генеральный директор"}
-    )
-    company.write(
-        {
-            "vat": SELLER_INN,
-            "miko_kpp": SELLER_KPP,
-            "miko_edo_id": SELLER_EDO,
-            "street": "ул. Садовая-Кудринская, д. 11",
-            "city": "Москва",
-            "zip": "123001",
-            "miko_director_id": director.id,
-            "miko_support_tz": "Europe/Moscow",
-        }
-    )
+    director = env["res.partner"].create(SELLER_DIRECTOR)
+    company.write({**SELLER_REQUISITES, "miko_director_id": director.id})
     company._miko_setup_support_accounting()
     for index in range(CONTRACTS):
         customer = env["res.partner"].create(
