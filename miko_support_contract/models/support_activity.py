@@ -1,4 +1,3 @@
-from collections import defaultdict
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -25,24 +24,6 @@ BILLING_FIELDS = frozenset(
     {"date_begin", "date_end", "contract_id", "user_id", "is_vendor_bug", "active"}
 )
 
-PIECE_COLUMNS = (
-    ("contract_id", "int"),
-    ("company_id", "int"),
-    ("partner_id", "int"),
-    ("user_id", "int"),
-    ("kind", "varchar"),
-    ("date_begin", "timestamp"),
-    ("date_end", "timestamp"),
-    ("day", "date"),
-    ("subject", "varchar"),
-    ("description", "text"),
-    ("source", "varchar"),
-    ("source_ref", "varchar"),
-    ("part", "int"),
-    ("raw_seconds", "int"),
-    ("request_id", "int"),
-    ("source_hash", "varchar"),
-)
 # fields whose change makes the stored fingerprint of the API record stale
 HASHED_FIELDS = frozenset(
     {
@@ -78,14 +59,15 @@ class SupportActivity(models.Model):
     _check_company_auto = True
     _rec_name = "subject"
 
+    # no single-column indexes on contract and company: ``_billing_group_idx`` leads with the
+    # contract, a company matches most rows; every index costs each of the million inserts
     contract_id = fields.Many2one(
         "miko.support.contract",
         required=True,
-        index=True,
         ondelete="restrict",
         check_company=True,
     )
-    company_id = fields.Many2one(related="contract_id.company_id", store=True, index=True)
+    company_id = fields.Many2one(related="contract_id.company_id", store=True)
     partner_id = fields.Many2one(
         related="contract_id.partner_id", string="Customer", store=True, index=True
     )
@@ -352,197 +334,3 @@ class SupportActivity(models.Model):
         return (
             moment.replace(tzinfo=UTC).astimezone(ZoneInfo(tz_name)).strftime("%Y-%m-%d %H:%M:%S")
         )
-
-    # ------------------------------------------------------------------------------------------
-    # Bulk upsert (register_activities)
-    # ------------------------------------------------------------------------------------------
-    @api.model
-    def _existing_pieces(self, keys):
-        """``{(source, source_ref): {part: row}}`` of the stored pieces of these references."""
-        self.flush_model()
-        self.env.cr.execute(
-            SQL(
-                """
-                SELECT a.id, a.source, a.source_ref, a.part, a.contract_id, a.user_id, a.kind,
-                       a.date_begin, a.date_end, a.subject, a.description, a.day, a.timesheet_id,
-                       a.request_id, a.source_hash
-                  FROM miko_support_activity a
-                  JOIN unnest(%s::varchar[], %s::varchar[]) AS k(source, source_ref)
-                    ON a.source = k.source AND a.source_ref = k.source_ref
-                """,
-                [key[0] for key in keys],
-                [key[1] for key in keys],
-            )
-        )
-        existing = defaultdict(dict)
-        for record in self.env.cr.fetchall():
-            existing[record[1], record[2]][record[3]] = record
-        return existing
-
-    @api.model
-    def _upsert_rows(self, rows, errors, existing=None):
-        """Insert new activities and update changed ones in set-based SQL.
-
-        ``rows`` come from ``miko.support.contract._prepare_activity_rows`` (validated, one per
-        source reference, with their day ``pieces``); ``existing``, when given, holds the stored
-        pieces of (at least) their references, as ``_existing_pieces``. Returns ``(created,
-        updated, skipped)``; a changed activity in a locked month goes to ``errors``.
-        """
-        cr = self.env.cr
-        if existing is None:
-            existing = self._existing_pieces([(row["source"], row["source_ref"]) for row in rows])
-        inserts, updates, deletes, stale_lines, rehashed = [], [], [], set(), []
-        created = updated = skipped = 0
-        contracts = self.env["miko.support.contract"].sudo()
-        for row in rows:
-            parts = existing.get((row["source"], row["source_ref"]))
-            if not parts:
-                inserts.extend(_piece_values(row, part) for part in range(len(row["pieces"])))
-                created += 1
-                continue
-            first, last = parts[min(parts)], parts[max(parts)]
-            current = (
-                first[4],
-                first[5],
-                first[6],
-                first[7],
-                last[8],
-                first[9],
-                first[10] or "",
-                first[13],
-            )
-            if current == row["compare"]:
-                skipped += 1
-                rehashed.extend(
-                    (record[0], row["source_hash"])
-                    for record in parts.values()
-                    if record[14] != row["source_hash"]
-                )
-                continue
-            old_contract = contracts.browse(first[4])
-            locked_until = old_contract.locked_until
-            if locked_until and min(part[11] for part in parts.values()) <= locked_until:
-                errors.append(
-                    {
-                        "index": row["index"],
-                        "message": self.env._(
-                            "Activity %(ref)s belongs to a month closed by its UPD (contract "
-                            "%(contract)s is locked until %(locked)s): it cannot change.",
-                            ref=row["source_ref"],
-                            contract=old_contract.display_name,
-                            locked=locked_until,
-                        ),
-                    }
-                )
-                continue
-            updated += 1
-            stale_lines.update(part[12] for part in parts.values() if part[12])
-            for part in range(len(row["pieces"])):
-                if part in parts:
-                    updates.append((parts[part][0], *_piece_values(row, part)))
-                else:
-                    inserts.append(_piece_values(row, part))
-            deletes.extend(
-                record[0] for number, record in parts.items() if number >= len(row["pieces"])
-            )
-        self._sql_insert_pieces(inserts)
-        self._sql_update_pieces(updates)
-        if deletes:
-            cr.execute(SQL("DELETE FROM miko_support_activity WHERE id = ANY(%s)", deletes))
-        if rehashed:
-            cr.execute(
-                SQL(
-                    """
-                    UPDATE miko_support_activity a SET source_hash = v.source_hash
-                      FROM unnest(%s::int[], %s::varchar[]) AS v(id, source_hash)
-                     WHERE a.id = v.id
-                    """,
-                    [pair[0] for pair in rehashed],
-                    [pair[1] for pair in rehashed],
-                )
-            )
-        if stale_lines:
-            cr.execute(
-                SQL(
-                    "UPDATE account_analytic_line SET miko_needs_billing = TRUE WHERE id = ANY(%s)",
-                    list(stale_lines),
-                )
-            )
-            self.env["account.analytic.line"].invalidate_model(["miko_needs_billing"])
-        self.invalidate_model()
-        return created, updated, skipped
-
-    def _sql_insert_pieces(self, inserts):
-        if not inserts:
-            return
-        columns = [name for name, _type in PIECE_COLUMNS]
-        unnest = SQL(", ").join(
-            SQL("%s::%s[]", list(column), SQL(sql_type))
-            for column, (_name, sql_type) in zip(
-                zip(*inserts, strict=True), PIECE_COLUMNS, strict=True
-            )
-        )
-        self.env.cr.execute(
-            SQL(
-                """
-                INSERT INTO miko_support_activity (%(columns)s, active, is_vendor_bug,
-                       needs_billing, block_billed_minutes, create_uid, create_date, write_uid,
-                       write_date)
-                SELECT v.*, TRUE, FALSE, TRUE, 0, %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s,
-                       now() AT TIME ZONE 'UTC'
-                  FROM unnest(%(unnest)s) AS v(%(columns)s)
-                    ON CONFLICT (source, source_ref, part) WHERE source_ref IS NOT NULL DO NOTHING
-                """,
-                columns=SQL(", ").join(SQL.identifier(name) for name in columns),
-                uid=self.env.uid,
-                unnest=unnest,
-            )
-        )
-
-    def _sql_update_pieces(self, updates):
-        if not updates:
-            return
-        names = ["id", *(name for name, _type in PIECE_COLUMNS)]
-        types = ["int", *(sql_type for _name, sql_type in PIECE_COLUMNS)]
-        unnest = SQL(", ").join(
-            SQL("%s::%s[]", list(column), SQL(sql_type))
-            for column, sql_type in zip(zip(*updates, strict=True), types, strict=True)
-        )
-        assignments = SQL(", ").join(
-            SQL("%s = v.%s", SQL.identifier(name), SQL.identifier(name)) for name in names[1:]
-        )
-        self.env.cr.execute(
-            SQL(
-                """
-                UPDATE miko_support_activity a
-                   SET %(assignments)s, needs_billing = TRUE, write_uid = %(uid)s,
-                       write_date = now() AT TIME ZONE 'UTC'
-                  FROM unnest(%(unnest)s) AS v(%(columns)s)
-                 WHERE a.id = v.id
-                """,
-                assignments=assignments,
-                uid=self.env.uid,
-                unnest=unnest,
-                columns=SQL(", ").join(SQL.identifier(name) for name in names),
-            )
-        )
-
-
-def _piece_values(row, part):
-    day, begin, end = row["pieces"][part]
-    return (
-        *row["contract_ids"],
-        row["user_id"],
-        row["kind"],
-        begin,
-        end,
-        day,
-        row["subject"],
-        row["description"],
-        row["source"],
-        row["source_ref"],
-        part,
-        int((end - begin).total_seconds()),
-        row["request_id"],
-        row["source_hash"],
-    )

@@ -1,7 +1,6 @@
 """Tracked minutes of a contract: activity import, union billing, wallet consumption,
 statements (PDF, XLSX, weekly and early e-mails)."""
 
-import hashlib
 import io
 import json
 import logging
@@ -17,7 +16,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
-from ..rules import RuleError, intervals, money
+from ..rules import intervals, money
 from ..rules.source_files import csv_safe_cell
 from .support_activity import ACTIVITY_KIND_CODES
 
@@ -27,19 +26,6 @@ BILLING_BATCH = 2000
 STATEMENT_REPORT = "miko_support_contract.action_report_support_statement"
 ALERT_LEVELS = {"none": 0, "low": 1, "negative": 2}
 STATEMENT_BATCH = 50
-# the fields of an API record that its stored fingerprint (``source_hash``) covers
-ACTIVITY_HASHED = (
-    "contract",
-    "engineer",
-    "kind",
-    "start",
-    "end",
-    "subject",
-    "description",
-    "source",
-    "source_ref",
-    "request",
-)
 
 
 class SupportContract(models.Model):
@@ -93,89 +79,15 @@ class SupportContract(models.Model):
         and ``end`` (ISO 8601 with offset), ``subject``, ``description``, ``source``,
         ``source_ref``, and optionally ``request`` (the id of the support request). Returns
         ``{"created", "updated", "skipped", "errors": [{"index", "message"}]}``; invalid records
-        are reported and the valid ones still saved.
+        are reported and the valid ones still saved. The work is done in set-based SQL
+        (``miko.support.activity._import_api_records``); a record stored exactly as sent is
+        skipped by its fingerprint.
         """
         Activity = self.env["miko.support.activity"]
         Activity.check_access("create")
         if not isinstance(records, (list, tuple)):
             raise UserError(self.env._("register_activities expects a list of activity records."))
-        result = {"created": 0, "updated": 0, "skipped": 0, "errors": []}
-        contracts_by_key = self._activity_contracts(records)
-        users_by_login = self._activity_engineers(records)
-        hashes = {}
-        unchanged, existing = self._unchanged_activity_indexes(
-            records, contracts_by_key, users_by_login, hashes
-        )
-        result["skipped"] += len(unchanged)
-        rows = self._prepare_activity_rows(
-            records,
-            result["errors"],
-            contracts_by_key=contracts_by_key,
-            users_by_login=users_by_login,
-            unchanged=unchanged,
-            hashes=hashes,
-        )
-        result["skipped"] += sum(row.get("duplicates", 0) for row in rows)
-        if rows:
-            created, updated, skipped = Activity._upsert_rows(
-                rows, result["errors"], existing=existing
-            )
-            result["created"] += created
-            result["updated"] += updated
-            result["skipped"] += skipped
-        result["errors"].sort(key=lambda error: error["index"])
-        return result
-
-    def _unchanged_activity_indexes(self, records, contracts_by_key, users_by_login, hashes):
-        """Indexes of the records already stored exactly as sent (re-import fast path).
-
-        A record is unchanged when its fingerprint (``source_hash``, over the raw fields of
-        ``ACTIVITY_HASHED``) equals the one stored on its activity, every record of the call with
-        the same source reference has the same fingerprint, and what its validation depends on
-        besides the record itself still holds: the same contract and engineer, the caller's
-        right, no support request to check again, the month not locked. The others go through
-        the full validation and upsert. ``hashes`` receives the fingerprints computed. Returns
-        the indexes and the stored pieces of every source reference sent (for the upsert).
-        """
-        by_key = defaultdict(list)
-        for index, record in enumerate(records):
-            if not isinstance(record, dict):
-                continue
-            source, source_ref = record.get("source"), record.get("source_ref")
-            if not isinstance(source, str) or not isinstance(source_ref, str):
-                continue
-            hashes[index] = _activity_source_hash(record)
-            by_key[source.strip(), source_ref.strip()].append((index, hashes[index]))
-        if not by_key:
-            return set(), {}
-        existing = self.env["miko.support.activity"]._existing_pieces(list(by_key))
-        is_manager = self.env.user.has_group("miko_support_contract.group_manager")
-        uid = self.env.uid
-        unchanged = set()
-        for key, parts in existing.items():
-            entries = by_key[key]
-            first = parts.get(0)
-            if first is None or any(entry[1] != first[14] for entry in entries):
-                continue
-            _id, _source, _ref, _part, contract_id, user_id = first[:6]
-            day = first[11]
-            record = records[entries[0][0]]
-            if record.get("request"):
-                continue
-            contract_key = record.get("contract")
-            if isinstance(contract_key, str):
-                contract_key = contract_key.strip()
-            contract = contracts_by_key.get(contract_key)
-            user = users_by_login.get(record.get("engineer"))
-            if not contract or contract.id != contract_id or not user or user.id != user_id:
-                continue
-            if not is_manager and user_id != uid:
-                continue
-            locked_until = self._activity_contract_settings(contract, contracts_by_key)[1]
-            if locked_until and day and day <= locked_until:
-                continue
-            unchanged.update(entry[0] for entry in entries)
-        return unchanged, existing
+        return Activity._import_api_records(list(records))
 
     def _activity_contract_settings(self, contract, contracts_by_key):
         """The support time zone, the locked month and the stored ids (contract, company,
@@ -189,101 +101,6 @@ class SupportContract(models.Model):
             )
             contracts_by_key["settings", contract.id] = settings
         return settings
-
-    def _prepare_activity_rows(
-        self,
-        records,
-        errors,
-        *,
-        contracts_by_key=None,
-        users_by_login=None,
-        unchanged=(),
-        hashes=None,
-    ):
-        """Validate the records; return one row per valid record (with its day pieces).
-
-        The records of ``unchanged`` (indexes) are already stored as sent: they are left out.
-        """
-        if contracts_by_key is None:
-            contracts_by_key = self._activity_contracts(records)
-        if users_by_login is None:
-            users_by_login = self._activity_engineers(records)
-        is_manager = self.env.user.has_group("miko_support_contract.group_manager")
-        rows = {}
-        for index, record in enumerate(records):
-            if index in unchanged:
-                continue
-            try:
-                row = self._prepare_activity_row(record, contracts_by_key, users_by_login)
-                if not is_manager and row["user_id"] != self.env.uid:
-                    raise UserError(
-                        self.env._(
-                            "Only a support manager may register activities of another engineer "
-                            "(%(engineer)s).",
-                            engineer=record.get("engineer"),
-                        )
-                    )
-            except (UserError, RuleError) as error:
-                message = error.args[0] if isinstance(error, UserError) else error.message
-                errors.append({"index": index, "message": str(self.env._(message))})
-                continue
-            row["source_hash"] = (hashes or {}).get(index) or _activity_source_hash(record)
-            key = (row["source"], row["source_ref"])
-            previous = rows.get(key)
-            if previous is not None:
-                if previous["compare"] != row["compare"]:
-                    errors.append(
-                        {
-                            "index": index,
-                            "message": self.env._(
-                                "Record %(index)s repeats source reference %(ref)s of record "
-                                "%(first)s with different data.",
-                                index=index,
-                                ref=row["source_ref"],
-                                first=previous["index"],
-                            ),
-                        }
-                    )
-                row["duplicate"] = True
-                previous.setdefault("duplicates", 0)
-                previous["duplicates"] += 1
-                continue
-            row["index"] = index
-            rows[key] = row
-        return list(rows.values())
-
-    def _activity_contracts(self, records):
-        ids, names = set(), set()
-        for record in records:
-            value = record.get("contract") if isinstance(record, dict) else None
-            if isinstance(value, int) and not isinstance(value, bool):
-                ids.add(value)
-            elif isinstance(value, str) and value.strip():
-                names.add(value.strip())
-        Contract = self.env["miko.support.contract"]
-        found = (
-            Contract.search(["|", ("id", "in", list(ids)), ("name", "in", list(names))])
-            if ids or names
-            else Contract
-        )
-        by_key = {}
-        for contract in found:
-            by_key[contract.id] = contract
-            by_key[contract.name] = contract
-        return by_key
-
-    def _activity_engineers(self, records):
-        logins = {
-            record.get("engineer")
-            for record in records
-            if isinstance(record, dict) and isinstance(record.get("engineer"), str)
-        }
-        users = (
-            self.env["res.users"]
-            .sudo()
-            .search([("login", "in", list(logins)), ("share", "=", False)])
-        )
-        return {user.login: user for user in users}
 
     def _prepare_activity_row(self, record, contracts_by_key, users_by_login):
         if not isinstance(record, dict):
@@ -1448,12 +1265,6 @@ def _engineer_organisation(user, contract):
     if parent and parent.is_company and parent != contract.company_id.partner_id:
         return parent.display_name
     return contract.company_id.partner_id.display_name
-
-
-def _activity_source_hash(record):
-    """Fingerprint of an API activity record: its raw fields of ``ACTIVITY_HASHED``."""
-    canonical = repr(tuple(record.get(name) for name in ACTIVITY_HASHED))
-    return hashlib.blake2b(canonical.encode(), digest_size=16).hexdigest()
 
 
 def _advisory_key():

@@ -169,9 +169,19 @@ class TestActivities(MikoSupportCommon):
         pieces = self.Activity.search([("source_ref", "in", ("n", "d"))])
         self.assertEqual(len(pieces), 3)
         self.assertEqual(len(set(pieces.mapped("source_hash"))), 2)
-        with self.assertQueryCount(3):  # contracts, engineers, fingerprints
-            again = self.register([night, day])
+        queries = self.env.cr.sql_log_count
+        again = self.register([night, day])
+        few = self.env.cr.sql_log_count - queries
         self.assertEqual(again, {"created": 0, "updated": 0, "skipped": 2, "errors": []})
+        # set-based: the same statements for forty records as for two
+        many = [
+            self.record(f"m{number}", "2026-11-23T10:00:00+03:00", "2026-11-23T10:05:00+03:00")
+            for number in range(40)
+        ]
+        self.register(many)
+        queries = self.env.cr.sql_log_count
+        self.assertEqual(self.register([night, day, *many])["skipped"], 42)
+        self.assertEqual(self.env.cr.sql_log_count - queries, few)
         # an edit in the back office clears the fingerprint: the re-import restores the record
         edited = pieces.filtered(lambda piece: piece.source_ref == "d")
         edited.date_end = datetime(2026, 11, 24, 7, 20)
