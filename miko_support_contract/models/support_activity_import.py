@@ -36,7 +36,7 @@ RECORD_FIELDS = (
     "request",
 )
 TEXT_LIMITS = (("subject", 512), ("source", 64), ("source_ref", 256))
-TEMP_TABLES = SQL("miko_import_raw, miko_import_row, miko_import_piece, miko_import_status")
+TEMP_TABLES = SQL("miko_import_row, miko_import_piece, miko_import_status")
 
 
 class SupportActivity(models.Model):
@@ -52,10 +52,13 @@ class SupportActivity(models.Model):
         self.env.flush_all()
         cr.execute(SQL("DROP TABLE IF EXISTS %s", TEMP_TABLES))
         payload, refused = _json_payload(records)
-        cr.execute(SQL(_RAW_SQL, payload=payload, refused=refused, ws=WHITESPACE))
         Contract = self.env["miko.support.contract"]
-        contracts_by_key, contract_keys = self._import_contracts()
-        users_by_login = self._import_engineers()
+        refused_set = set(refused)
+        sent = [record for index, record in enumerate(records) if index not in refused_set]
+        contracts_by_key, contract_keys = self._import_contracts(
+            {record.get("contract") for record in sent}
+        )
+        users_by_login = self._import_engineers({record["engineer"] for record in sent})
         is_manager = self.env.user.has_group("miko_support_contract.group_manager")
         mapping = {
             "key_types": [key[0] for key in contract_keys],
@@ -70,6 +73,8 @@ class SupportActivity(models.Model):
             SQL(
                 _ROW_SQL,
                 **mapping,
+                payload=payload,
+                refused=refused,
                 pattern=MOMENT_PATTERN,
                 kinds=sorted(ACTIVITY_KIND_CODES),
                 ws=WHITESPACE,
@@ -152,22 +157,12 @@ class SupportActivity(models.Model):
         result["errors"].sort(key=lambda error: error["index"])
         return result
 
-    def _import_contracts(self):
-        """The contracts named by the records that the user may read: ``(by_key, keys)``, with
-        ``by_key`` as ``_prepare_activity_row`` wants it and ``keys`` the (json type, key,
-        contract id) triples the SQL joins on."""
-        cr = self.env.cr
-        cr.execute(
-            SQL(
-                "SELECT DISTINCT contract_type, contract_key FROM miko_import_raw WHERE NOT refused"
-            )
-        )
-        ids, names = set(), set()
-        for key_type, key in cr.fetchall():
-            if key_type == "number" and key.isdigit() and int(key) < 2**31:
-                ids.add(int(key))
-            elif key_type == "string" and key:
-                names.add(key)
+    def _import_contracts(self, values):
+        """The contracts named by ``values`` (ids or numbers) that the user may read:
+        ``(by_key, keys)``, with ``by_key`` as ``_prepare_activity_row`` wants it and ``keys``
+        the (JSON type, key, contract id) triples the SQL joins on."""
+        ids = {value for value in values if type(value) is int and 0 < value < 2**31}
+        names = {value.strip() for value in values if type(value) is str} - {""}
         Contract = self.env["miko.support.contract"]
         found = (
             Contract.search(["|", ("id", "in", list(ids)), ("name", "in", list(names))])
@@ -183,11 +178,11 @@ class SupportActivity(models.Model):
                 keys.append(("string", contract.name, contract.id))
         return by_key, keys
 
-    def _import_engineers(self):
-        self.env.cr.execute(SQL("SELECT DISTINCT engineer FROM miko_import_raw WHERE NOT refused"))
-        logins = [row[0] for row in self.env.cr.fetchall()]
+    def _import_engineers(self, logins):
         users = (
-            self.env["res.users"].sudo().search([("login", "in", logins), ("share", "=", False)])
+            self.env["res.users"]
+            .sudo()
+            .search([("login", "in", list(logins)), ("share", "=", False)])
             if logins
             else self.env["res.users"]
         )
@@ -331,6 +326,7 @@ def _ill_typed(record):
     text, so the types are checked here: a few comparisons per record)."""
     return (
         type(record) is not dict
+        or type(record.get("contract")) not in (int, str)
         or type(record.get("engineer")) is not str
         or type(record.get("kind")) is not str
         or type(record.get("start")) is not str
@@ -345,6 +341,8 @@ def _ill_typed(record):
 
 def _ill_typed_field(record):
     """The first field of ``record`` with a type the API refuses (for the message)."""
+    if type(record.get("contract")) not in (int, str):
+        return "contract"
     for name in ("engineer", "kind", "start", "end", "subject", "source", "source_ref"):
         if type(record.get(name)) is not str:
             return name
@@ -385,35 +383,12 @@ def _json_payload(records):
     return json.dumps(safe, ensure_ascii=False, allow_nan=False), refused
 
 
-# 1. the records as rows (every field as text but the contract: a number is an id, a string its
-# name); ``refused`` rows were refused in Python
-_RAW_SQL = """
-CREATE TEMP TABLE miko_import_raw ON COMMIT DROP AS
-SELECT (r.ordinality - 1)::int AS idx,
-       (r.ordinality - 1)::int = ANY(%(refused)s::int[]) AS refused,
-       md5(concat_ws(chr(31), r.contract::text, r.engineer, r.kind, r.start, r."end", r.subject,
-                     COALESCE(r.description, ''), r.source, r.source_ref,
-                     COALESCE(r.request, ''))) AS raw_hash,
-       json_typeof(r.contract) AS contract_type,
-       btrim(r.contract #>> '{}', %(ws)s) AS contract_key,
-       r.engineer, r.kind,
-       btrim(r.start, %(ws)s) AS start_text, btrim(r."end", %(ws)s) AS end_text,
-       r.subject AS subject_raw, COALESCE(r.description, '') AS description,
-       r.source AS source_raw, r.source_ref AS source_ref_raw,
-       btrim(r.source, %(ws)s) AS source, btrim(r.source_ref, %(ws)s) AS source_ref,
-       r.request AS request_text
-  FROM ROWS FROM (json_to_recordset(%(payload)s::json) AS (
-           contract json, engineer text, kind text, start text, "end" text, subject text,
-           description text, source text, source_ref text, request text))
-       WITH ORDINALITY AS r(contract, engineer, kind, start, "end", subject, description,
-                            source, source_ref, request, ordinality)
-"""
-
-# 2. the records validated and parsed. ``same``: stored exactly as sent (the re-import fast
-# path: the fingerprint of the first piece, the same contract and engineer, no request to check
-# again, the caller's right, the month open, every record of the call with this reference
-# identical), nothing else is computed for it; ``error`` names what is wrong (NULL when valid);
-# ``rn`` > 1 marks a repetition of the reference within the call
+# 1. the records validated and parsed: every field read as text but the contract (a number is an
+# id, a string its number); ``refused`` rows were refused in Python. ``same``: stored exactly as
+# sent (the re-import fast path: the fingerprint of the first piece, the same contract and
+# engineer, no request to check again, the caller's right, the month open, every record of the
+# call with this reference identical), nothing else is computed for it; ``error`` names what is
+# wrong (NULL when valid); ``rn`` > 1 marks a repetition of the reference within the call
 _ROW_SQL = """
 CREATE TEMP TABLE miko_import_row ON COMMIT DROP AS
 WITH c AS (
@@ -421,6 +396,25 @@ WITH c AS (
         AS c(key_type, key, contract_id)
 ), u AS (
     SELECT * FROM unnest(%(logins)s::text[], %(login_users)s::int[]) AS u(login, user_id)
+), raw AS MATERIALIZED (
+    SELECT (r.ordinality - 1)::int AS idx,
+           (r.ordinality - 1)::int = ANY(%(refused)s::int[]) AS refused,
+           md5(concat_ws(chr(31), r.contract::text, r.engineer, r.kind, r.start, r."end",
+                         r.subject, COALESCE(r.description, ''), r.source, r.source_ref,
+                         COALESCE(r.request, ''))) AS raw_hash,
+           json_typeof(r.contract) AS contract_type,
+           btrim(r.contract #>> '{}', %(ws)s) AS contract_key,
+           r.engineer, r.kind,
+           btrim(r.start, %(ws)s) AS start_text, btrim(r."end", %(ws)s) AS end_text,
+           r.subject AS subject_raw, COALESCE(r.description, '') AS description,
+           r.source AS source_raw, r.source_ref AS source_ref_raw,
+           btrim(r.source, %(ws)s) AS source, btrim(r.source_ref, %(ws)s) AS source_ref,
+           r.request AS request_text
+      FROM ROWS FROM (json_to_recordset(%(payload)s::json) AS (
+               contract json, engineer text, kind text, start text, "end" text, subject text,
+               description text, source text, source_ref text, request text))
+           WITH ORDINALITY AS r(contract, engineer, kind, start, "end", subject, description,
+                                source, source_ref, request, ordinality)
 ), r AS MATERIALIZED (
     SELECT r.*, c.contract_id, u.user_id,
            COALESCE(
@@ -432,7 +426,7 @@ WITH c AS (
                AND MIN(r.raw_hash) OVER ref = MAX(r.raw_hash) OVER ref,
                FALSE
            ) AS same
-      FROM miko_import_raw r
+      FROM raw r
  LEFT JOIN c ON c.key_type = r.contract_type AND c.key = r.contract_key
  LEFT JOIN u ON u.login = r.engineer
  LEFT JOIN LATERAL (
@@ -514,7 +508,7 @@ SELECT checked.idx, checked.raw_hash, checked.source, checked.source_ref,
 WINDOW w AS (PARTITION BY error IS NULL, source, source_ref ORDER BY idx)
 """
 
-# 3. the day pieces of the valid first records (cut at the local midnights, an activity lasts
+# 2. the day pieces of the valid first records (cut at the local midnights, an activity lasts
 # at most 24 hours) beside the stored piece of the same number
 _PIECE_SQL = """
 CREATE TEMP TABLE miko_import_piece ON COMMIT DROP AS
@@ -552,7 +546,7 @@ SELECT p.idx, p.raw_hash, p.source, p.source_ref, p.part, p.day, p.piece_begin, 
   ) a ON TRUE
 """
 
-# 4. per record: new, same (stored as sent), changed, or locked (a change to a closed month)
+# 3. per record: new, same (stored as sent), changed, or locked (a change to a closed month)
 _STATUS_SQL = """
 CREATE TEMP TABLE miko_import_status ON COMMIT DROP AS
 WITH g AS (
