@@ -15,6 +15,7 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.orm.identifiers import NewId
 from odoo.tools import SQL
 
 from ..rules import RuleError, intervals, money
@@ -24,6 +25,10 @@ from .support_activity import ACTIVITY_KIND_CODES
 _logger = logging.getLogger(__name__)
 
 BILLING_BATCH = 2000
+# stored computed fields of these types of a new day line are computed in memory before insert
+PLAIN_COLUMN_TYPES = frozenset(
+    {"many2one", "integer", "float", "boolean", "char", "selection", "date", "datetime"}
+)
 # stored computed fields of a new support day line (no task, no journal item) set in SQL by
 # ``_create_support_day_lines``, as analytic and hr_timesheet compute them; the ORM computes the
 # others
@@ -672,7 +677,8 @@ class SupportContract(models.Model):
                 self.env["res.company"].browse(company_id),
             )
         self.env.flush_all()
-        plan_columns = self.env["account.analytic.line"]._get_plan_fnames()
+        Line = self.env["account.analytic.line"].sudo()
+        plan_columns = Line._get_plan_fnames()
         cr.execute(
             SQL(
                 """
@@ -682,31 +688,77 @@ class SupportContract(models.Model):
                       FROM hr_employee
                      WHERE user_id IS NOT NULL
                   ORDER BY user_id, company_id, active DESC, id
-                ), new AS (
-                    INSERT INTO account_analytic_line (
-                        name, date, user_id, employee_id, manager_id,
-                        project_id, %s, partner_id, company_id, currency_id,
-                        product_uom_id, category, unit_amount, amount,
-                        miko_contract_id, miko_billed_minutes, miko_raw_minutes,
-                        miko_nonbillable_minutes,
-                        create_uid, create_date, write_uid, write_date)
-                    SELECT COALESCE(%s::jsonb ->> rp.lang, %s), d.day, d.user_id, e.id,
-                           e.parent_id,
-                           p.id, %s, p.partner_id,
-                           k.company_id, co.currency_id, co.project_time_mode_id, 'other',
-                           d.billed_minutes::float8 / 60,
-                           ROUND((-(d.billed_minutes::float8 / 60)
-                                  * COALESCE(e.hourly_cost, 0))::numeric, 2),
-                           d.contract_id, d.billed_minutes, d.raw_minutes,
-                           d.nonbillable_minutes,
-                           %s, NOW() AT TIME ZONE 'UTC', %s, NOW() AT TIME ZONE 'UTC'
-                      FROM miko_bill_day d
-                      JOIN miko_support_contract k ON k.id = d.contract_id
-                      JOIN project_project p ON p.id = k.project_id
-                      JOIN res_company co ON co.id = k.company_id
-                      JOIN res_partner rp ON rp.id = k.partner_id
-                      JOIN employee e ON e.user_id = d.user_id AND e.company_id = k.company_id
-                     WHERE d.line_id IS NULL AND d.has_rows
+                )
+                SELECT COALESCE(%s::jsonb ->> rp.lang, %s) AS name, d.day AS date,
+                       d.user_id, e.id AS employee_id, e.parent_id AS manager_id,
+                       p.id AS project_id, %s, p.partner_id,
+                       k.company_id, co.currency_id, co.project_time_mode_id AS product_uom_id,
+                       'other' AS category,
+                       d.billed_minutes::float8 / 60 AS unit_amount,
+                       ROUND((-(d.billed_minutes::float8 / 60)
+                              * COALESCE(e.hourly_cost, 0))::numeric, 2)::float8 AS amount,
+                       d.contract_id AS miko_contract_id,
+                       d.billed_minutes AS miko_billed_minutes,
+                       d.raw_minutes AS miko_raw_minutes,
+                       d.nonbillable_minutes AS miko_nonbillable_minutes
+                  FROM miko_bill_day d
+                  JOIN miko_support_contract k ON k.id = d.contract_id
+                  JOIN project_project p ON p.id = k.project_id
+                  JOIN res_company co ON co.id = k.company_id
+                  JOIN res_partner rp ON rp.id = k.partner_id
+                  JOIN employee e ON e.user_id = d.user_id AND e.company_id = k.company_id
+                 WHERE d.line_id IS NULL AND d.has_rows
+                """,
+                json.dumps(self._default_work_descriptions()),
+                self.env._("Technical support"),
+                SQL(", ").join(
+                    SQL("%s AS %s", SQL.identifier("p", name), SQL.identifier(name))
+                    for name in plan_columns
+                ),
+            )
+        )
+        names = [column.name for column in cr.description]
+        rows = cr.fetchall()
+        if not rows:
+            return
+        columns = dict(zip(names, zip(*rows, strict=True), strict=True))
+        types = {name: Line._fields[name].column_type[1] for name in names}
+        for name in DAY_LINE_SQL_FIELDS - set(columns):  # empty: no task, no journal item
+            columns[name] = (None,) * len(rows)
+            types[name] = Line._fields[name].column_type[1]
+        # the other stored computed fields: those of a plain column are computed on the lines
+        # in memory, before the insert (no second write of every new row), the others by the
+        # ORM on the inserted lines
+        computed = [
+            field
+            for name, field in Line._fields.items()
+            if field.store and field.compute and name not in DAY_LINE_SQL_FIELDS
+        ]
+        in_memory = [
+            field
+            for field in computed
+            if field.type in PLAIN_COLUMN_TYPES and not getattr(field, "translate", False)
+        ]
+        if in_memory:
+            drafts = Line.browse([NewId() for _row in rows])
+            for name, values in columns.items():
+                Line._fields[name]._insert_cache(drafts, values)
+            for field in in_memory:
+                columns[field.name] = [
+                    field.convert_to_column(field.convert_to_write(draft[field.name], draft), draft)
+                    for draft in drafts
+                ]
+                types[field.name] = field.column_type[1]
+            drafts.invalidate_recordset()
+        cr.execute(
+            SQL(
+                """
+                WITH new AS (
+                    INSERT INTO account_analytic_line (%(columns)s,
+                           create_uid, create_date, write_uid, write_date)
+                    SELECT v.*, %(uid)s, NOW() AT TIME ZONE 'UTC', %(uid)s,
+                           NOW() AT TIME ZONE 'UTC'
+                      FROM unnest(%(arrays)s) AS v(%(columns)s)
                     RETURNING id, miko_contract_id, user_id, date
                 )
                 UPDATE miko_bill_day d SET line_id = new.id
@@ -715,19 +767,19 @@ class SupportContract(models.Model):
                    AND new.date = d.day
              RETURNING d.line_id
                 """,
-                SQL(", ").join(SQL.identifier(name) for name in plan_columns),
-                json.dumps(self._default_work_descriptions()),
-                self.env._("Technical support"),
-                SQL(", ").join(SQL.identifier("p", name) for name in plan_columns),
-                self.env.uid,
-                self.env.uid,
+                columns=SQL(", ").join(SQL.identifier(name) for name in columns),
+                arrays=SQL(", ").join(
+                    SQL("%s::%s[]", list(values), SQL(types[name]))
+                    for name, values in columns.items()
+                ),
+                uid=self.env.uid,
             )
         )
         new_ids = [row[0] for row in cr.fetchall()]
-        lines = self.env["account.analytic.line"].sudo().browse(new_ids)
+        lines = Line.browse(new_ids)
         self._support_day_lines_recompute_amounts(new_ids)
-        for name, field in lines._fields.items():
-            if field.store and field.compute and name not in DAY_LINE_SQL_FIELDS:
+        for field in computed:
+            if field not in in_memory:
                 self.env.add_to_compute(field, lines)
         self.env.flush_all()
 
