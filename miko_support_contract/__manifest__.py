@@ -1,6 +1,6 @@
 {
     "name": "MIKO Support Contract",
-    "version": "19.0.1.0.0",
+    "version": "19.0.1.1.0",
     "category": "Services/Timesheets",
     "summary": "Prepaid technical support: wallets, tracked minutes, statements, monthly UPD",
     "author": "MIKO",

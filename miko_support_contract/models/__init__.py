@@ -12,7 +12,7 @@ from . import account_chart_template
 from . import overrun_consent
 from . import res_users
 from . import support_activity
-from . import support_activity_import
+from . import support_billing_queue
 from . import support_activity_capture
 from . import support_activity_unmatched
 from . import support_remote_device

@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 # what the billing run maintains on a support day line; engineers write only the description
 BILLING_MANAGED_FIELDS = frozenset(
@@ -35,8 +36,11 @@ class AccountAnalyticLine(models.Model):
         readonly=True,
         ondelete="restrict",
     )
-    miko_activity_ids = fields.One2many(
-        "miko.support.activity", "timesheet_id", string="Support Activities"
+    miko_activity_ids = fields.Many2many(
+        "miko.support.activity",
+        string="Support Activities",
+        compute="_compute_miko_activity_ids",
+        help="The active activities of the engineer for the contract on the day of the line.",
     )
     miko_billed_minutes = fields.Integer(
         string="Billed Minutes",
@@ -51,19 +55,35 @@ class AccountAnalyticLine(models.Model):
         readonly=True,
         help="Raw minutes of work on vendor bugs, shown on the statement and not charged.",
     )
-    miko_needs_billing = fields.Boolean(readonly=True, copy=False)
-    miko_to_charge = fields.Boolean(
-        readonly=True,
-        copy=False,
-        help="Billed minutes changed since the wallet was last charged for this day.",
-    )
-
     _miko_day_unique = models.UniqueIndex(
         "(miko_contract_id, user_id, date) WHERE miko_contract_id IS NOT NULL",
         "There is already a support day line for this engineer, contract and day.",
     )
-    _miko_needs_billing_idx = models.Index("(id) WHERE miko_needs_billing")
-    _miko_to_charge_idx = models.Index("(miko_contract_id, date) WHERE miko_to_charge")
+
+    def _compute_miko_activity_ids(self):
+        activity_ids = {}
+        Activity = self.env["miko.support.activity"]
+        line_ids = [id_ for id_ in self._origin.ids if id_]
+        if line_ids:
+            Activity.flush_model(["contract_id", "user_id", "day", "active"])
+            self.flush_model(["miko_contract_id", "user_id", "date"])
+            self.env.cr.execute(
+                SQL(
+                    """
+                    SELECT l.id, ARRAY_AGG(a.id ORDER BY a.date_begin DESC, a.id DESC)
+                      FROM account_analytic_line l
+                      JOIN miko_support_activity a
+                        ON a.contract_id = l.miko_contract_id AND a.user_id = l.user_id
+                       AND a.day = l.date
+                     WHERE l.id = ANY(%s) AND a.active
+                  GROUP BY l.id
+                    """,
+                    line_ids,
+                )
+            )
+            activity_ids = dict(self.env.cr.fetchall())
+        for line in self:
+            line.miko_activity_ids = Activity.browse(activity_ids.get(line._origin.id, []))
 
     def write(self, vals):
         if not self.env.context.get("miko_billing"):

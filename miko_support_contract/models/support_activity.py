@@ -3,7 +3,8 @@ from zoneinfo import ZoneInfo
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL
+from odoo.fields import Domain
+from odoo.tools import SQL, Query
 
 from ..rules import RuleError, intervals
 
@@ -107,19 +108,24 @@ class SupportActivity(models.Model):
     raw_seconds = fields.Integer(readonly=True)
     raw_minutes = fields.Float(compute="_compute_raw_minutes", digits=(16, 2))
     block_index = fields.Integer(
-        string="Block", readonly=True, help="Number of the merged block within the day (from 1)."
+        string="Block",
+        compute="_compute_billing_trail",
+        help="Number of the merged block within the day (from 1).",
     )
-    block_begin = fields.Datetime(readonly=True)
-    block_end = fields.Datetime(readonly=True)
-    block_billed_minutes = fields.Integer(readonly=True)
+    block_begin = fields.Datetime(compute="_compute_billing_trail")
+    block_end = fields.Datetime(compute="_compute_billing_trail")
+    block_billed_minutes = fields.Integer(compute="_compute_billing_trail")
     timesheet_id = fields.Many2one(
         "account.analytic.line",
         string="Day Timesheet",
-        readonly=True,
-        index="btree_not_null",
-        ondelete="set null",
+        compute="_compute_billing_trail",
+        search="_search_timesheet_id",
     )
-    needs_billing = fields.Boolean(readonly=True, default=True, copy=False)
+    needs_billing = fields.Boolean(
+        compute="_compute_needs_billing",
+        search="_search_needs_billing",
+        help="The day of this activity changed since it was last billed.",
+    )
     source_hash = fields.Char(
         readonly=True,
         copy=False,
@@ -131,7 +137,6 @@ class SupportActivity(models.Model):
         "(source, source_ref, part) WHERE source_ref IS NOT NULL",
         "This activity was already imported from this source.",
     )
-    _needs_billing_idx = models.Index("(id) WHERE needs_billing")
     _billing_group_idx = models.Index("(contract_id, user_id, day, date_begin)")
 
     # ------------------------------------------------------------------------------------------
@@ -141,6 +146,151 @@ class SupportActivity(models.Model):
     def _compute_raw_minutes(self):
         for activity in self:
             activity.raw_minutes = activity.raw_seconds / 60.0
+
+    @api.depends(
+        "contract_id", "user_id", "day", "date_begin", "date_end", "active", "is_vendor_bug"
+    )
+    def _compute_billing_trail(self):
+        """The block of each activity within its (contract, engineer, day), read from the rows.
+
+        One window query for the groups of the whole recordset, the rule of the billing run
+        (``rules.intervals.merge_blocks``: running maximum of the ends ordered by begin, end, id;
+        each block rounded half-up to whole minutes). An inactive or vendor-bug activity has no
+        block; an inactive one has no day line either.
+        """
+        trails = self._billing_trails()
+        Line = self.env["account.analytic.line"]
+        for activity in self:
+            trail = trails.get(activity._origin.id)
+            if trail is None:
+                activity.update(
+                    {
+                        "block_index": 0,
+                        "block_begin": False,
+                        "block_end": False,
+                        "block_billed_minutes": 0,
+                        "timesheet_id": False,
+                    }
+                )
+                continue
+            block_index, block_begin, block_end, minutes, line_id = trail
+            activity.update(
+                {
+                    "block_index": block_index or 0,
+                    "block_begin": block_begin or False,
+                    "block_end": block_end or False,
+                    "block_billed_minutes": minutes or 0,
+                    "timesheet_id": Line.browse(line_id),
+                }
+            )
+
+    def _billing_trails(self):
+        """``{id: (block_index, block_begin, block_end, block_billed_minutes, line_id)}``."""
+        ids = [id_ for id_ in self._origin.ids if id_]
+        if not ids:
+            return {}
+        self.flush_model(
+            ["contract_id", "user_id", "day", "date_begin", "date_end", "active", "is_vendor_bug"]
+        )
+        self.env["account.analytic.line"].flush_model(["miko_contract_id", "user_id", "date"])
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH g AS (
+                    SELECT DISTINCT contract_id, user_id, day
+                      FROM miko_support_activity WHERE id = ANY(%(ids)s)
+                ), ordered AS (
+                    SELECT a.id, a.contract_id, a.user_id, a.day, a.date_begin, a.date_end,
+                           MAX(a.date_end) OVER (
+                               PARTITION BY a.contract_id, a.user_id, a.day
+                                   ORDER BY a.date_begin, a.date_end, a.id
+                                   ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+                           ) AS prev_end
+                      FROM miko_support_activity a
+                      JOIN g ON a.contract_id = g.contract_id AND a.user_id = g.user_id
+                            AND a.day = g.day
+                     WHERE a.active AND NOT COALESCE(a.is_vendor_bug, FALSE)
+                ), numbered AS (
+                    SELECT ordered.*,
+                           COUNT(*) FILTER (WHERE prev_end IS NULL OR date_begin > prev_end)
+                               OVER (PARTITION BY contract_id, user_id, day
+                                         ORDER BY date_begin, date_end, id) AS block_index
+                      FROM ordered
+                ), blocks AS (
+                    SELECT id, block_index,
+                           MIN(date_begin) OVER b AS block_begin,
+                           MAX(date_end) OVER b AS block_end
+                      FROM numbered
+                    WINDOW b AS (PARTITION BY contract_id, user_id, day, block_index)
+                )
+                SELECT a.id, b.block_index, b.block_begin, b.block_end,
+                       (EXTRACT(EPOCH FROM b.block_end - b.block_begin)::bigint + 30) / 60,
+                       CASE WHEN a.active THEN l.id END
+                  FROM miko_support_activity a
+             LEFT JOIN blocks b ON b.id = a.id
+             LEFT JOIN account_analytic_line l
+                    ON l.miko_contract_id = a.contract_id AND l.user_id = a.user_id
+                   AND l.date = a.day
+                 WHERE a.id = ANY(%(ids)s)
+                """,
+                ids=ids,
+            )
+        )
+        return {row[0]: row[1:] for row in self.env.cr.fetchall()}
+
+    def _compute_needs_billing(self):
+        ids = [id_ for id_ in self._origin.ids if id_]
+        queued = set()
+        if ids:
+            self.flush_model(["contract_id", "user_id", "day"])
+            self.env.cr.execute(
+                SQL(
+                    """
+                    SELECT a.id FROM miko_support_activity a
+                      JOIN miko_support_billing_queue q
+                        ON q.contract_id = a.contract_id AND q.user_id = a.user_id
+                       AND q.day = a.day
+                     WHERE a.id = ANY(%s)
+                    """,
+                    ids,
+                )
+            )
+            queued = {row[0] for row in self.env.cr.fetchall()}
+        for activity in self:
+            activity.needs_billing = activity._origin.id in queued
+
+    def _search_timesheet_id(self, operator, value):
+        if operator not in ("in", "any"):
+            return NotImplemented
+        if operator == "any":
+            Line = self.env["account.analytic.line"].with_context(active_test=False)
+            query = value if isinstance(value, Query) else Line._search(value)
+            return Domain("id", "in", _activities_of_lines(query.subselect()))
+        line_ids = [id_ for id_ in value if id_]
+        domain = Domain.FALSE
+        if line_ids:
+            domain = Domain("id", "in", _activities_of_lines(SQL("%s", tuple(line_ids))))
+        if False in value or None in value:
+            domain |= Domain("id", "not in", _activities_of_lines(None))
+        return domain
+
+    def _search_needs_billing(self, operator, value):
+        if operator != "in":
+            return NotImplemented
+        queued = Domain(
+            "id",
+            "in",
+            SQL(
+                """(SELECT a.id FROM miko_support_activity a
+                      JOIN miko_support_billing_queue q
+                        ON q.contract_id = a.contract_id AND q.user_id = a.user_id
+                       AND q.day = a.day)"""
+            ),
+        )
+        wanted = {bool(item) for item in value}
+        if wanted == {True, False}:
+            return Domain.TRUE
+        return queued if True in wanted else ~queued
 
     @api.depends("subject", "date_begin")
     def _compute_display_name(self):
@@ -190,6 +340,7 @@ class SupportActivity(models.Model):
         activities._check_not_locked()
         activities._split_at_midnight()
         activities._update_day_and_seconds()
+        activities._queue_own_billing_groups()
         activities.contract_id._bill_days_now()
         return activities
 
@@ -203,15 +354,16 @@ class SupportActivity(models.Model):
             vals = dict(vals, source_hash=False)
         if rebill or {"subject", "description", "kind", "request_id"} & set(vals):
             self._check_not_locked()
+        old_contracts = self.contract_id
         if rebill:
-            self._mark_days_for_billing()
-            vals = dict(vals, needs_billing=True)
+            self._queue_own_billing_groups()
         result = super().write(vals)
         if rebill:
             self._check_not_locked()
             self._split_at_midnight()
             self._update_day_and_seconds()
-            self.contract_id._bill_days_now()
+            self._queue_own_billing_groups()
+            (old_contracts | self.contract_id)._bill_days_now()
         return result
 
     @api.ondelete(at_uninstall=False)
@@ -219,10 +371,11 @@ class SupportActivity(models.Model):
         self._check_not_locked()
 
     def unlink(self):
-        self._mark_days_for_billing()
+        self._queue_own_billing_groups()
         self._clear_source_hashes()
         contracts = self.contract_id
         result = super().unlink()
+        self._invalidate_billing_trails()
         contracts._bill_days_now()
         return result
 
@@ -319,11 +472,52 @@ class SupportActivity(models.Model):
         )
         self.invalidate_model(["source_hash"])
 
-    def _mark_days_for_billing(self):
-        """The day lines of these activities must be billed again (they lose or change one)."""
-        lines = self.sudo().timesheet_id
-        if lines:
-            lines.sudo().with_context(miko_billing=True).write({"miko_needs_billing": True})
+    def _queue_own_billing_groups(self):
+        """Queue the (contract, engineer, day) of these activities, as stored, for billing."""
+        if self.ids:
+            self._queue_billing_groups(
+                SQL(
+                    "SELECT contract_id, user_id, day FROM miko_support_activity "
+                    "WHERE id = ANY(%s)",
+                    self.ids,
+                )
+            )
+
+    @api.model
+    def _queue_billing_groups(self, query):
+        """Queue for billing the ``(contract_id, user_id, day)`` rows of ``query`` (an ``SQL``
+        SELECT); a group already queued stays queued once. The billing run consumes the queue."""
+        self.flush_model(["contract_id", "user_id", "day"])
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO miko_support_billing_queue (contract_id, user_id, day)
+                SELECT DISTINCT g.contract_id, g.user_id, g.day
+                  FROM (%s) AS g(contract_id, user_id, day)
+                 WHERE g.contract_id IS NOT NULL AND g.user_id IS NOT NULL AND g.day IS NOT NULL
+              ORDER BY 1, 2, 3
+                    ON CONFLICT (contract_id, user_id, day) DO NOTHING
+                """,
+                query,
+            )
+        )
+        self.env["miko.support.billing.queue"].invalidate_model()
+        self._invalidate_billing_trails()
+
+    @api.model
+    def _invalidate_billing_trails(self):
+        """The trails and day lines read from the rows of a group change with any of its rows."""
+        self.env["miko.support.activity"].invalidate_model(
+            [
+                "block_index",
+                "block_begin",
+                "block_end",
+                "block_billed_minutes",
+                "timesheet_id",
+                "needs_billing",
+            ]
+        )
+        self.env["account.analytic.line"].invalidate_model(["miko_activity_ids"])
 
     @api.model
     def _local_datetime_text(self, moment, tz_name):
@@ -334,3 +528,24 @@ class SupportActivity(models.Model):
         return (
             moment.replace(tzinfo=UTC).astimezone(ZoneInfo(tz_name)).strftime("%Y-%m-%d %H:%M:%S")
         )
+
+
+def _groups_query(groups):
+    """SQL SELECT of the ``(contract_id, user_id, day)`` tuples ``groups``."""
+    contract_ids, user_ids, days = (list(column) for column in zip(*groups, strict=True))
+    return SQL(
+        "SELECT * FROM unnest(%s::int[], %s::int[], %s::date[])", contract_ids, user_ids, days
+    )
+
+
+def _activities_of_lines(line_ids):
+    """SQL subquery: the active activities of the day lines ``line_ids`` (an SQL ``IN`` operand,
+    a tuple or a subselect), or of any day line when ``None``."""
+    line_filter = SQL("AND l.id IN %s", line_ids) if line_ids is not None else SQL()
+    return SQL(
+        """(SELECT a.id FROM miko_support_activity a
+              JOIN account_analytic_line l
+                ON l.miko_contract_id = a.contract_id AND l.user_id = a.user_id AND l.date = a.day
+             WHERE a.active %s)""",
+        line_filter,
+    )

@@ -14,6 +14,7 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.orm.identifiers import NewId
 from odoo.tools import SQL
 
 from ..rules import intervals, money
@@ -23,6 +24,26 @@ from .support_activity import ACTIVITY_KIND_CODES
 _logger = logging.getLogger(__name__)
 
 BILLING_BATCH = 2000
+# stored computed fields of these types of a new day line are computed in memory before insert
+PLAIN_COLUMN_TYPES = frozenset(
+    {"many2one", "integer", "float", "boolean", "char", "selection", "date", "datetime"}
+)
+# stored computed fields of a new support day line (no task, no journal item) set in SQL by
+# ``_create_support_day_lines``, as analytic and hr_timesheet compute them; the ORM computes the
+# others
+DAY_LINE_SQL_FIELDS = frozenset(
+    {
+        "user_id",  # the employee's user
+        "currency_id",  # the company's
+        "project_id",  # the contract's (no task)
+        "partner_id",  # the project's (no task)
+        "manager_id",  # the employee's manager
+        "task_id",  # none
+        "parent_task_id",  # none
+        "general_account_id",  # no journal item
+        "journal_id",  # no journal item
+    }
+)
 STATEMENT_REPORT = "miko_support_contract.action_report_support_statement"
 ALERT_LEVELS = {"none": 0, "low": 1, "negative": 2}
 STATEMENT_BATCH = 50
@@ -232,29 +253,16 @@ class SupportContract(models.Model):
     # ------------------------------------------------------------------------------------------
     @api.model
     def _pending_billing_groups(self, contract_ids=None):
-        Activity = self.env["miko.support.activity"]
-        Activity.flush_model()
-        self.env["account.analytic.line"].flush_model(
-            ["miko_contract_id", "user_id", "date", "miko_needs_billing"]
-        )
+        """The queued ``(contract_id, user_id, day)`` groups, in order."""
+        self.env["miko.support.activity"].flush_model()
         contract_filter = (
-            SQL("AND contract_id = ANY(%s)", list(contract_ids)) if contract_ids else SQL()
-        )
-        line_filter = (
-            SQL("AND miko_contract_id = ANY(%s)", list(contract_ids)) if contract_ids else SQL()
+            SQL("WHERE contract_id = ANY(%s)", list(contract_ids)) if contract_ids else SQL()
         )
         self.env.cr.execute(
             SQL(
-                """
-                SELECT contract_id, user_id, day FROM miko_support_activity
-                 WHERE needs_billing %s
-                 UNION
-                SELECT miko_contract_id, user_id, date FROM account_analytic_line
-                 WHERE miko_needs_billing %s
-                 ORDER BY 1, 2, 3
-                """,
+                "SELECT contract_id, user_id, day FROM miko_support_billing_queue %s "
+                "ORDER BY 1, 2, 3",
                 contract_filter,
-                line_filter,
             )
         )
         return self.env.cr.fetchall()
@@ -273,7 +281,7 @@ class SupportContract(models.Model):
             batch = groups[start : start + batch_size]
             self._bill_groups(batch)
             if self.env.context.get("ir_cron_progress_id"):
-                # a cron run commits each batch (a crash resumes from the flags left) and takes
+                # a cron run commits each batch (a crash resumes from the queue left) and takes
                 # its lock again; when another run took it meanwhile, that run goes on
                 self._miko_commit_progress(len(batch), len(groups) - start - len(batch))
                 self.env.cr.execute(SQL("SELECT pg_try_advisory_xact_lock(%s)", _advisory_key()))
@@ -283,90 +291,71 @@ class SupportContract(models.Model):
 
     @api.model
     def _bill_groups(self, groups):
-        """Recompute the union, the trails and the day lines of ``(contract, user, day)`` groups.
+        """Recompute the union and the day lines of ``(contract, user, day)`` groups and take
+        them off the billing queue.
 
         Set-based: the blocks come from window functions (running maximum of the ends per group,
         ordered by begin, end, id, as ``rules.intervals.merge_blocks``), each block rounded
-        half-up to whole minutes; the trails and the day lines are written with a few statements
-        whatever the number of groups.
+        half-up to whole minutes; the day lines are written with a few statements whatever the
+        number of groups. The activities are not written: their trail is computed when read.
         """
         if not groups:
             return
         cr = self.env.cr
         AnalyticLine = self.env["account.analytic.line"]
         contract_ids, user_ids, days = (list(column) for column in zip(*groups, strict=True))
-        cr.execute(SQL("DROP TABLE IF EXISTS miko_bill_trail, miko_bill_day"))
+        cr.execute(SQL("DROP TABLE IF EXISTS miko_bill_day"))
         cr.execute(
             SQL(
                 """
-                CREATE TEMP TABLE miko_bill_trail ON COMMIT DROP AS
+                CREATE TEMP TABLE miko_bill_day ON COMMIT DROP AS
                 WITH g AS (
                     SELECT DISTINCT * FROM unnest(%s::int[], %s::int[], %s::date[])
                         AS g(contract_id, user_id, day)
                 ), acts AS (
                     SELECT a.id, a.contract_id, a.user_id, a.day, a.date_begin, a.date_end,
-                           a.active, a.raw_seconds,
-                           a.active AND NOT COALESCE(a.is_vendor_bug, FALSE) AS billable
+                           a.raw_seconds, NOT COALESCE(a.is_vendor_bug, FALSE) AS billable
                       FROM miko_support_activity a
                       JOIN g ON a.contract_id = g.contract_id AND a.user_id = g.user_id
                             AND a.day = g.day
+                     WHERE a.active
                 ), ordered AS (
-                    SELECT acts.*,
-                           MAX(date_end) FILTER (WHERE billable) OVER w_before AS prev_end
+                    SELECT contract_id, user_id, day, date_begin, date_end, id,
+                           MAX(date_end) OVER (
+                               PARTITION BY contract_id, user_id, day
+                                   ORDER BY date_begin, date_end, id
+                                   ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+                           ) AS prev_end
                       FROM acts
-                    WINDOW w_before AS (
-                        PARTITION BY contract_id, user_id, day, billable
-                            ORDER BY date_begin, date_end, id
-                            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
-                    )
-                ), numbered AS (
-                    SELECT ordered.*,
-                           CASE WHEN billable THEN
-                               COUNT(*) FILTER (WHERE prev_end IS NULL OR date_begin > prev_end)
-                                   OVER (PARTITION BY contract_id, user_id, day, billable
-                                             ORDER BY date_begin, date_end, id)
-                           END AS block_index
+                     WHERE billable
+                ), marked AS (
+                    SELECT contract_id, user_id, day, date_begin, date_end,
+                           COUNT(*) FILTER (WHERE prev_end IS NULL OR date_begin > prev_end)
+                               OVER (PARTITION BY contract_id, user_id, day
+                                         ORDER BY date_begin, date_end, id) AS block
                       FROM ordered
-                )
-                SELECT id, contract_id, user_id, day, active, billable, raw_seconds, block_index,
-                       MIN(date_begin) OVER b AS block_begin,
-                       MAX(date_end) OVER b AS block_end
-                  FROM numbered
-                WINDOW b AS (PARTITION BY contract_id, user_id, day, billable, block_index)
-                """,
-                contract_ids,
-                user_ids,
-                days,
-            )
-        )
-        cr.execute(
-            SQL(
-                """
-                ALTER TABLE miko_bill_trail ADD COLUMN block_minutes int;
-                UPDATE miko_bill_trail
-                   SET block_minutes = CASE WHEN billable THEN
-                       (EXTRACT(EPOCH FROM block_end - block_begin)::bigint + 30) / 60
-                       ELSE 0 END;
-                CREATE TEMP TABLE miko_bill_day ON COMMIT DROP AS
-                WITH g AS (
-                    SELECT DISTINCT * FROM unnest(%s::int[], %s::int[], %s::date[])
-                        AS g(contract_id, user_id, day)
                 ), blocks AS (
-                    SELECT DISTINCT contract_id, user_id, day, block_index, block_minutes
-                      FROM miko_bill_trail WHERE billable
+                    SELECT contract_id, user_id, day,
+                           (EXTRACT(EPOCH FROM MAX(date_end) - MIN(date_begin))::bigint + 30)
+                               / 60 AS minutes
+                      FROM marked
+                  GROUP BY contract_id, user_id, day, block
                 ), billed AS (
-                    SELECT contract_id, user_id, day, SUM(block_minutes)::int AS minutes
+                    SELECT contract_id, user_id, day, SUM(minutes)::int AS minutes
                       FROM blocks GROUP BY contract_id, user_id, day
                 ), raw AS (
                     SELECT contract_id, user_id, day,
                            (SUM(raw_seconds) + 30) / 60 AS raw_minutes,
                            (COALESCE(SUM(raw_seconds) FILTER (WHERE NOT billable), 0) + 30) / 60
                                AS nonbillable_minutes
-                      FROM miko_bill_trail WHERE active
+                      FROM acts
                   GROUP BY contract_id, user_id, day
                 )
                 SELECT g.contract_id, g.user_id, g.day,
                        raw.contract_id IS NOT NULL AS has_rows,
+                       l.id IS NULL
+                           OR l.miko_billed_minutes IS DISTINCT FROM COALESCE(billed.minutes, 0)
+                           AS to_charge,
                        COALESCE(billed.minutes, 0) AS billed_minutes,
                        COALESCE(raw.raw_minutes, 0)::int AS raw_minutes,
                        COALESCE(raw.nonbillable_minutes, 0)::int AS nonbillable_minutes,
@@ -395,62 +384,40 @@ class SupportContract(models.Model):
                        amount = ROUND((-(d.billed_minutes::float8 / 60) * COALESCE(
                            (SELECT e.hourly_cost FROM hr_employee e WHERE e.id = l.employee_id),
                            0))::numeric, 2),
-                       miko_to_charge = l.miko_to_charge
-                                        OR l.miko_billed_minutes IS DISTINCT FROM d.billed_minutes,
-                       miko_needs_billing = FALSE,
                        write_uid = %s,
                        write_date = NOW() AT TIME ZONE 'UTC'
                   FROM miko_bill_day d
                  WHERE l.id = d.line_id
                    AND (l.miko_billed_minutes IS DISTINCT FROM d.billed_minutes
                         OR l.miko_raw_minutes IS DISTINCT FROM d.raw_minutes
-                        OR l.miko_nonbillable_minutes IS DISTINCT FROM d.nonbillable_minutes
-                        OR l.miko_needs_billing)
+                        OR l.miko_nonbillable_minutes IS DISTINCT FROM d.nonbillable_minutes)
              RETURNING l.id
                 """,
                 self.env.uid,
             )
         )
         updated_ids = [row[0] for row in cr.fetchall()]
-        cr.execute(
+        self._queue_charges(
             SQL(
-                """
-                UPDATE miko_support_activity a
-                   SET block_index = t.block_index,
-                       block_begin = CASE WHEN t.billable THEN t.block_begin END,
-                       block_end = CASE WHEN t.billable THEN t.block_end END,
-                       block_billed_minutes = t.block_minutes,
-                       timesheet_id = CASE WHEN t.active THEN d.line_id END,
-                       needs_billing = FALSE
-                  FROM miko_bill_trail t
-                  JOIN miko_bill_day d USING (contract_id, user_id, day)
-                 WHERE a.id = t.id AND t.active
-                """
+                "SELECT contract_id, day FROM miko_bill_day WHERE to_charge AND line_id IS NOT NULL"
             )
         )
         cr.execute(
             SQL(
                 """
-                UPDATE miko_support_activity a
-                   SET needs_billing = FALSE, timesheet_id = NULL, block_index = NULL,
-                       block_billed_minutes = 0
-                  FROM miko_bill_trail t
-                 WHERE a.id = t.id AND NOT t.active
-                """
+                DELETE FROM miko_support_billing_queue q
+                 USING unnest(%s::int[], %s::int[], %s::date[]) AS g(contract_id, user_id, day)
+                 WHERE q.contract_id = g.contract_id AND q.user_id = g.user_id AND q.day = g.day
+                """,
+                contract_ids,
+                user_ids,
+                days,
             )
         )
         self._support_day_lines_recompute_amounts(updated_ids)
-        cr.execute(SQL("DROP TABLE IF EXISTS miko_bill_trail, miko_bill_day"))
-        self.env["miko.support.activity"].invalidate_model(
-            [
-                "block_index",
-                "block_begin",
-                "block_end",
-                "block_billed_minutes",
-                "timesheet_id",
-                "needs_billing",
-            ]
-        )
+        cr.execute(SQL("DROP TABLE IF EXISTS miko_bill_day"))
+        self.env["miko.support.billing.queue"].invalidate_model()
+        self.env["miko.support.activity"]._invalidate_billing_trails()
         AnalyticLine.invalidate_model(
             [
                 "miko_billed_minutes",
@@ -458,11 +425,8 @@ class SupportContract(models.Model):
                 "miko_nonbillable_minutes",
                 "unit_amount",
                 "amount",
-                "miko_to_charge",
-                "miko_needs_billing",
                 "write_uid",
                 "write_date",
-                "miko_activity_ids",
             ]
         )
 
@@ -496,9 +460,11 @@ class SupportContract(models.Model):
         """Insert the day lines missing from ``miko_bill_day`` (groups with activities).
 
         The columns hr_timesheet's ``create`` fills are set in SQL (project, its analytic
-        account and partner, employee, company, currency, unit of time); every other stored
-        computed field of ``account.analytic.line`` (of any installed module) is then computed by
-        the ORM on the new lines, so they are what ``create`` would have made.
+        account and partner, employee, company, currency, unit of time), and so are the stored
+        computed fields of ``DAY_LINE_SQL_FIELDS``, whose value is known for a line without task
+        or journal item; every other stored computed field of ``account.analytic.line`` (of any
+        installed module, e.g. sale_timesheet's sale order line) is then computed by the ORM on
+        the new lines, so they are what ``create`` would have made.
         """
         cr = self.env.cr
         cr.execute(
@@ -528,7 +494,8 @@ class SupportContract(models.Model):
                 self.env["res.company"].browse(company_id),
             )
         self.env.flush_all()
-        plan_columns = self.env["account.analytic.line"]._get_plan_fnames()
+        Line = self.env["account.analytic.line"].sudo()
+        plan_columns = Line._get_plan_fnames()
         cr.execute(
             SQL(
                 """
@@ -538,31 +505,77 @@ class SupportContract(models.Model):
                       FROM hr_employee
                      WHERE user_id IS NOT NULL
                   ORDER BY user_id, company_id, active DESC, id
-                ), new AS (
-                    INSERT INTO account_analytic_line (
-                        name, date, user_id, employee_id, manager_id,
-                        project_id, %s, partner_id, company_id, currency_id,
-                        product_uom_id, category, unit_amount, amount,
-                        miko_contract_id, miko_billed_minutes, miko_raw_minutes,
-                        miko_nonbillable_minutes, miko_to_charge, miko_needs_billing,
-                        create_uid, create_date, write_uid, write_date)
-                    SELECT COALESCE(%s::jsonb ->> rp.lang, %s), d.day, d.user_id, e.id,
-                           e.parent_id,
-                           p.id, %s, COALESCE(p.partner_id, k.partner_id),
-                           k.company_id, co.currency_id, co.project_time_mode_id, 'other',
-                           d.billed_minutes::float8 / 60,
-                           ROUND((-(d.billed_minutes::float8 / 60)
-                                  * COALESCE(e.hourly_cost, 0))::numeric, 2),
-                           d.contract_id, d.billed_minutes, d.raw_minutes,
-                           d.nonbillable_minutes, TRUE, FALSE,
-                           %s, NOW() AT TIME ZONE 'UTC', %s, NOW() AT TIME ZONE 'UTC'
-                      FROM miko_bill_day d
-                      JOIN miko_support_contract k ON k.id = d.contract_id
-                      JOIN project_project p ON p.id = k.project_id
-                      JOIN res_company co ON co.id = k.company_id
-                      JOIN res_partner rp ON rp.id = k.partner_id
-                      JOIN employee e ON e.user_id = d.user_id AND e.company_id = k.company_id
-                     WHERE d.line_id IS NULL AND d.has_rows
+                )
+                SELECT COALESCE(%s::jsonb ->> rp.lang, %s) AS name, d.day AS date,
+                       d.user_id, e.id AS employee_id, e.parent_id AS manager_id,
+                       p.id AS project_id, %s, p.partner_id,
+                       k.company_id, co.currency_id, co.project_time_mode_id AS product_uom_id,
+                       'other' AS category,
+                       d.billed_minutes::float8 / 60 AS unit_amount,
+                       ROUND((-(d.billed_minutes::float8 / 60)
+                              * COALESCE(e.hourly_cost, 0))::numeric, 2)::float8 AS amount,
+                       d.contract_id AS miko_contract_id,
+                       d.billed_minutes AS miko_billed_minutes,
+                       d.raw_minutes AS miko_raw_minutes,
+                       d.nonbillable_minutes AS miko_nonbillable_minutes
+                  FROM miko_bill_day d
+                  JOIN miko_support_contract k ON k.id = d.contract_id
+                  JOIN project_project p ON p.id = k.project_id
+                  JOIN res_company co ON co.id = k.company_id
+                  JOIN res_partner rp ON rp.id = k.partner_id
+                  JOIN employee e ON e.user_id = d.user_id AND e.company_id = k.company_id
+                 WHERE d.line_id IS NULL AND d.has_rows
+                """,
+                json.dumps(self._default_work_descriptions()),
+                self.env._("Technical support"),
+                SQL(", ").join(
+                    SQL("%s AS %s", SQL.identifier("p", name), SQL.identifier(name))
+                    for name in plan_columns
+                ),
+            )
+        )
+        names = [column.name for column in cr.description]
+        rows = cr.fetchall()
+        if not rows:
+            return
+        columns = dict(zip(names, zip(*rows, strict=True), strict=True))
+        types = {name: Line._fields[name].column_type[1] for name in names}
+        for name in DAY_LINE_SQL_FIELDS - set(columns):  # empty: no task, no journal item
+            columns[name] = (None,) * len(rows)
+            types[name] = Line._fields[name].column_type[1]
+        # the other stored computed fields: those of a plain column are computed on the lines
+        # in memory, before the insert (no second write of every new row), the others by the
+        # ORM on the inserted lines
+        computed = [
+            field
+            for name, field in Line._fields.items()
+            if field.store and field.compute and name not in DAY_LINE_SQL_FIELDS
+        ]
+        in_memory = [
+            field
+            for field in computed
+            if field.type in PLAIN_COLUMN_TYPES and not getattr(field, "translate", False)
+        ]
+        if in_memory:
+            drafts = Line.browse([NewId() for _row in rows])
+            for name, values in columns.items():
+                Line._fields[name]._insert_cache(drafts, values)
+            for field in in_memory:
+                columns[field.name] = [
+                    field.convert_to_column(field.convert_to_write(draft[field.name], draft), draft)
+                    for draft in drafts
+                ]
+                types[field.name] = field.column_type[1]
+            drafts.invalidate_recordset()
+        cr.execute(
+            SQL(
+                """
+                WITH new AS (
+                    INSERT INTO account_analytic_line (%(columns)s,
+                           create_uid, create_date, write_uid, write_date)
+                    SELECT v.*, %(uid)s, NOW() AT TIME ZONE 'UTC', %(uid)s,
+                           NOW() AT TIME ZONE 'UTC'
+                      FROM unnest(%(arrays)s) AS v(%(columns)s)
                     RETURNING id, miko_contract_id, user_id, date
                 )
                 UPDATE miko_bill_day d SET line_id = new.id
@@ -571,19 +584,19 @@ class SupportContract(models.Model):
                    AND new.date = d.day
              RETURNING d.line_id
                 """,
-                SQL(", ").join(SQL.identifier(name) for name in plan_columns),
-                json.dumps(self._default_work_descriptions()),
-                self.env._("Technical support"),
-                SQL(", ").join(SQL.identifier("p", name) for name in plan_columns),
-                self.env.uid,
-                self.env.uid,
+                columns=SQL(", ").join(SQL.identifier(name) for name in columns),
+                arrays=SQL(", ").join(
+                    SQL("%s::%s[]", list(values), SQL(types[name]))
+                    for name, values in columns.items()
+                ),
+                uid=self.env.uid,
             )
         )
         new_ids = [row[0] for row in cr.fetchall()]
-        lines = self.env["account.analytic.line"].sudo().browse(new_ids)
+        lines = Line.browse(new_ids)
         self._support_day_lines_recompute_amounts(new_ids)
-        for field in lines._fields.values():
-            if field.store and field.compute:
+        for field in computed:
+            if field not in in_memory:
                 self.env.add_to_compute(field, lines)
         self.env.flush_all()
 
@@ -615,32 +628,61 @@ class SupportContract(models.Model):
         return employee
 
     def _ensure_timesheet_projects(self):
-        """The timesheet project of each contract, the missing ones created together."""
+        """The timesheet project of each contract, the missing ones created together.
+
+        Their analytic accounts are created first, in the contract's company, so the projects
+        take their company from them (instead of writing it back on each account); no creation
+        message on these technical projects.
+        """
         todo = self.sudo().filtered(lambda contract: not contract.project_id)
         for company_contracts in todo.grouped("company_id").values():
-            projects = (
+            company = company_contracts.company_id
+            Project = (
                 self.env["project.project"]
                 .sudo()
-                .with_company(company_contracts.company_id)
-                .create(
-                    [
-                        {
-                            "name": self.env._(
-                                "Support %(contract)s — %(customer)s",
-                                contract=contract.name,
-                                customer=contract.partner_id.display_name,
-                            ),
-                            "partner_id": contract.partner_id.id,
-                            "company_id": contract.company_id.id,
-                            "allow_timesheets": True,
-                            "privacy_visibility": "employees",
-                        }
-                        for contract in company_contracts
-                    ]
+                .with_company(company)
+                .with_context(mail_create_nolog=True)
+            )
+            vals_list = [
+                {
+                    "name": self.env._(
+                        "Support %(contract)s — %(customer)s",
+                        contract=contract.name,
+                        customer=contract.partner_id.display_name,
+                    ),
+                    "partner_id": contract.partner_id.id,
+                    "company_id": company.id,
+                    "allow_timesheets": True,
+                    "privacy_visibility": "employees",
+                }
+                for contract in company_contracts
+            ]
+            accounts = (
+                self.env["account.analytic.account"]
+                .sudo()
+                .with_company(company)
+                .with_context(mail_create_nolog=True)
+                .create(Project._get_values_analytic_account_batch(vals_list))
+            )
+            for vals, account in zip(vals_list, accounts, strict=True):
+                vals["account_id"] = account.id
+                del vals["company_id"]  # the account's
+            projects = Project.create(vals_list)
+            # one statement, not one tracked write per contract (the field is not tracked)
+            company_contracts.flush_recordset(["project_id"])
+            self.env.cr.execute(
+                SQL(
+                    """
+                    UPDATE miko_support_contract c SET project_id = v.project_id
+                      FROM unnest(%s::int[], %s::int[]) AS v(id, project_id)
+                     WHERE c.id = v.id
+                    """,
+                    company_contracts.ids,
+                    projects.ids,
                 )
             )
-            for contract, project in zip(company_contracts, projects, strict=True):
-                contract.project_id = project
+            company_contracts.invalidate_recordset(["project_id"])
+            company_contracts.modified(["project_id"])
         return self.project_id
 
     # ------------------------------------------------------------------------------------------
@@ -658,15 +700,10 @@ class SupportContract(models.Model):
         AnalyticLine.flush_model()
         self.env["miko.support.wallet.entry"].flush_model()
         cr = self.env.cr
-        contract_filter = SQL("AND miko_contract_id = ANY(%s)", self.ids) if self else SQL()
+        contract_filter = SQL("WHERE contract_id = ANY(%s)", self.ids) if self else SQL()
         cr.execute(
             SQL(
-                """
-                SELECT DISTINCT miko_contract_id, date_trunc('month', date)::date
-                  FROM account_analytic_line
-                 WHERE miko_to_charge %s
-                 ORDER BY 1, 2
-                """,
+                "SELECT contract_id, month FROM miko_support_charge_queue %s ORDER BY 1, 2",
                 contract_filter,
             )
         )
@@ -715,33 +752,49 @@ class SupportContract(models.Model):
             charged[contract_id, day.replace(day=1)][day] = values
         contracts = self.browse(month_contracts).sudo()
         contracts.rate_ids.mapped("hourly_rate")  # prefetch
+        by_id = {contract.id: contract for contract in contracts}  # sharing their prefetch
         vals_list = []
         for contract_id, month_start in months:
-            contract = self.browse(contract_id).sudo()
+            contract = by_id[contract_id]
             vals_list += contract._prepare_month_charges(
                 month_start,
                 day_minutes.get((contract_id, month_start), {}),
                 charged.get((contract_id, month_start), {}),
                 credit_kind,
             )
-        posted = (
-            self._wallet_post(vals_list) if vals_list else self.env["miko.support.wallet.entry"]
-        )
+        # set-based: the same entries as ``_wallet_post`` would create, a few statements in all
+        posted = self.env["miko.support.wallet.entry"].sudo()._create_bulk(vals_list)
         cr.execute(
             SQL(
                 """
-                UPDATE account_analytic_line l SET miko_to_charge = FALSE
-                  FROM unnest(%s::int[], %s::date[]) AS m(contract_id, month_start)
-                 WHERE l.miko_to_charge AND l.miko_contract_id = m.contract_id
-                   AND l.date >= m.month_start
-                   AND l.date < m.month_start + interval '1 month'
+                DELETE FROM miko_support_charge_queue q
+                 USING unnest(%s::int[], %s::date[]) AS m(contract_id, month)
+                 WHERE q.contract_id = m.contract_id AND q.month = m.month
                 """,
                 month_contracts,
                 month_starts,
             )
         )
-        AnalyticLine.invalidate_model(["miko_to_charge"])
+        self.env["miko.support.charge.queue"].invalidate_model()
         return posted
+
+    @api.model
+    def _queue_charges(self, query):
+        """Queue for the wallet the months of the ``(contract_id, day)`` rows of ``query`` (an
+        ``SQL`` SELECT): their billed minutes changed."""
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO miko_support_charge_queue (contract_id, month)
+                SELECT DISTINCT q.contract_id, date_trunc('month', q.day)::date
+                  FROM (%s) AS q(contract_id, day)
+              ORDER BY 1, 2
+                    ON CONFLICT (contract_id, month) DO NOTHING
+                """,
+                query,
+            )
+        )
+        self.env["miko.support.charge.queue"].invalidate_model()
 
     def _prepare_month_charges(self, month_start, day_minutes, charged, credit_kind):
         """Wallet entries (vals) bringing a month's ledger to its billed minutes.

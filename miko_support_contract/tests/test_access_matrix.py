@@ -21,6 +21,8 @@ EXPECTED = {
     "miko.support.overrun.consent": ("", "rc", "rwc", "rwc", "r", ""),
     "miko.prepayment.invoice.wizard": ("", "rwcu", "rwcu", "rwcu", "", ""),
     "miko.support.activity": ("rwcu", "rwcu", "rwcu", "rwcu", "r", ""),
+    "miko.support.billing.queue": ("", "", "", "", "", ""),
+    "miko.support.charge.queue": ("", "", "", "", "", ""),
     "miko.support.activity.unmatched": ("rw", "rw", "rw", "rwcu", "", ""),
     "miko.support.remote.device": ("r", "rwcu", "rwcu", "rwcu", "", ""),
     "miko.support.activity.import.wizard": ("", "", "", "rwcu", "", ""),
