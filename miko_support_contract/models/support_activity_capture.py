@@ -428,8 +428,8 @@ class SupportActivity(models.Model):
         unsupported = next((name for name in RECORD_FIELDS if _unsupported(record.get(name))), None)
         if unsupported:
             return self.env._(
-                'Field "%(field)s" holds a value that cannot be stored (not text, a number or '
-                "empty, or text with a NUL character).",
+                'Field "%(field)s" holds a value that cannot be stored (a NUL character, NaN or '
+                "an unsupported type).",
                 field=unsupported,
             )
         if error == "permission":
