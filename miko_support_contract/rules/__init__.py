@@ -16,4 +16,6 @@ class RuleError(ValueError):
 
     def __init__(self, message):
         self.message = message
-        super().__init__(str(message))
+        # kept lazy: translating here, outside a request, would look for a language in vain
+        # (and log it) for every refused record of a bulk import
+        super().__init__(message)
