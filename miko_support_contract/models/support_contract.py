@@ -770,6 +770,9 @@ class SupportContract(models.Model):
         contract = self.sudo()
         if contract.state == "draft":
             contract.write({"state": "active", "date_start": receipt_date})
+            # the engineers' timesheets of the contract live in its project: ready from the start
+            # (the month's first billing would otherwise create it)
+            contract._ensure_timesheet_projects()
         elif contract.state == "suspended" and contract.balance >= 0:
             contract.write({"state": "active"})
             contract.message_post(body=self.env._("Payment received: the contract is resumed."))

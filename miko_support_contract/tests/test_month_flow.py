@@ -49,6 +49,16 @@ class TestMonthFlow(HttpCase, MikoUpdCommon):
         assert not Contract.register_activities(records)["errors"]
         Contract._cron_post_consumption()
 
+    def test_first_payment_prepares_the_timesheet_project(self):
+        contract = self.prepaid_contract(amount=1000.0)
+        self.assertEqual(contract.state, "active")
+        project = contract.project_id
+        self.assertTrue(project.allow_timesheets)
+        self.assertEqual(project.partner_id, contract.partner_id)
+        self.assertEqual(project.company_id, contract.company_id)
+        lines = self.env["account.analytic.line"].search([("project_id", "=", project.id)])
+        self.assertFalse(lines, "no timesheet before any work")
+
     def test_month_of_activities_closes_into_one_upd(self):
         totals = self.contract._service_totals(date(2026, 10, 1), date(2026, 10, 31))
         self.assertEqual(totals, {"amount": Decimal("5610.00"), "minutes": 198})
