@@ -29,10 +29,11 @@ class AccountAnalyticLine(models.Model):
 
     _inherit = "account.analytic.line"
 
+    # no index of its own: the unique (contract, engineer, date) index leads with it, and a
+    # second one misleads the planner into scanning a large customer's lines for one day
     miko_contract_id = fields.Many2one(
         "miko.support.contract",
         string="Support Contract",
-        index="btree_not_null",
         readonly=True,
         ondelete="restrict",
     )

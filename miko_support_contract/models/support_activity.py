@@ -223,20 +223,34 @@ class SupportActivity(models.Model):
                       FROM numbered
                     WINDOW b AS (PARTITION BY contract_id, user_id, day, block_index)
                 )
-                SELECT a.id, b.block_index, b.block_begin, b.block_end,
-                       (EXTRACT(EPOCH FROM b.block_end - b.block_begin)::bigint + 30) / 60,
-                       CASE WHEN a.active THEN l.id END
-                  FROM miko_support_activity a
-             LEFT JOIN blocks b ON b.id = a.id
-             LEFT JOIN account_analytic_line l
-                    ON l.miko_contract_id = a.contract_id AND l.user_id = a.user_id
-                   AND l.date = a.day
-                 WHERE a.id = ANY(%(ids)s)
+                SELECT b.id, b.block_index, b.block_begin, b.block_end,
+                       (EXTRACT(EPOCH FROM b.block_end - b.block_begin)::bigint + 30) / 60
+                  FROM blocks b
+                 WHERE b.id = ANY(%(ids)s)
                 """,
                 ids=ids,
             )
         )
-        return {row[0]: row[1:] for row in self.env.cr.fetchall()}
+        blocks = {row[0]: row[1:] for row in self.env.cr.fetchall()}
+        # the day line of each active activity (its unique index: contract, engineer, date)
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT a.id, l.id
+                  FROM miko_support_activity a
+                  JOIN account_analytic_line l
+                    ON l.miko_contract_id = a.contract_id AND l.user_id = a.user_id
+                   AND l.date = a.day AND l.miko_contract_id IS NOT NULL
+                 WHERE a.id = ANY(%s) AND a.active
+                """,
+                ids,
+            )
+        )
+        lines = dict(self.env.cr.fetchall())
+        return {
+            id_: (*blocks.get(id_, (None, None, None, None)), lines.get(id_))
+            for id_ in set(blocks) | set(lines)
+        }
 
     def _compute_needs_billing(self):
         ids = [id_ for id_ in self._origin.ids if id_]

@@ -1,4 +1,6 @@
-"""The dirty flags became queues: what was flagged before the update is queued, not lost."""
+"""The dirty flags became queues: what was flagged before the update is queued, not lost. The
+indexes of the flags, and the single-column indexes the composite ones cover, are dropped (Odoo
+keeps an index it no longer declares)."""
 
 from odoo.tools import SQL
 
@@ -12,6 +14,17 @@ def _has_column(cr, table, column):
         )
     )
     return bool(cr.fetchone())
+
+
+OBSOLETE_INDEXES = (
+    "miko_support_activity_needs_billing_idx",
+    "miko_support_activity__timesheet_id_index",
+    "miko_support_activity__contract_id_index",
+    "miko_support_activity__company_id_index",
+    "account_analytic_line_miko_needs_billing_idx",
+    "account_analytic_line_miko_to_charge_idx",
+    "account_analytic_line__miko_contract_id_index",
+)
 
 
 def migrate(cr, version):
@@ -51,3 +64,5 @@ def migrate(cr, version):
                 """
             )
         )
+    for index in OBSOLETE_INDEXES:
+        cr.execute(SQL("DROP INDEX IF EXISTS %s", SQL.identifier(index)))
