@@ -199,23 +199,7 @@ class SupportActivity(models.Model):
                 WITH g AS (
                     SELECT DISTINCT contract_id, user_id, day
                       FROM miko_support_activity WHERE id = ANY(%(ids)s)
-                ), ordered AS (
-                    SELECT a.id, a.contract_id, a.user_id, a.day, a.date_begin, a.date_end,
-                           MAX(a.date_end) OVER (
-                               PARTITION BY a.contract_id, a.user_id, a.day
-                                   ORDER BY a.date_begin, a.date_end, a.id
-                                   ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
-                           ) AS prev_end
-                      FROM miko_support_activity a
-                      JOIN g ON a.contract_id = g.contract_id AND a.user_id = g.user_id
-                            AND a.day = g.day
-                     WHERE a.active AND NOT COALESCE(a.is_vendor_bug, FALSE)
-                ), numbered AS (
-                    SELECT ordered.*,
-                           COUNT(*) FILTER (WHERE prev_end IS NULL OR date_begin > prev_end)
-                               OVER (PARTITION BY contract_id, user_id, day
-                                         ORDER BY date_begin, date_end, id) AS block_index
-                      FROM ordered
+                ), numbered AS (%(numbered)s
                 ), blocks AS (
                     SELECT id, block_index,
                            MIN(date_begin) OVER b AS block_begin,
@@ -229,6 +213,17 @@ class SupportActivity(models.Model):
                  WHERE b.id = ANY(%(ids)s)
                 """,
                 ids=ids,
+                numbered=numbered_blocks_sql(
+                    SQL(
+                        """
+                        SELECT a.id, a.contract_id, a.user_id, a.day, a.date_begin, a.date_end
+                          FROM miko_support_activity a
+                          JOIN g ON a.contract_id = g.contract_id AND a.user_id = g.user_id
+                                AND a.day = g.day
+                         WHERE a.active AND NOT COALESCE(a.is_vendor_bug, FALSE)
+                        """
+                    )
+                ),
             )
         )
         blocks = {row[0]: row[1:] for row in self.env.cr.fetchall()}
@@ -542,6 +537,32 @@ class SupportActivity(models.Model):
         return (
             moment.replace(tzinfo=UTC).astimezone(ZoneInfo(tz_name)).strftime("%Y-%m-%d %H:%M:%S")
         )
+
+
+def numbered_blocks_sql(activities):
+    """SQL: the rows ``(id, contract_id, user_id, day, date_begin, date_end)`` of ``activities``
+    (an SQL query giving the billable activities of whole groups), each with ``block_index``, the
+    number of the merged block it belongs to within its (contract, engineer, day) — the rule of
+    ``rules.intervals.merge_blocks``: ordered by begin, end and id, an activity opens a new block
+    when it starts after every earlier end. The billing run and the trails read both use it."""
+    return SQL(
+        """
+        SELECT o.*,
+               COUNT(*) FILTER (WHERE o.prev_end IS NULL OR o.date_begin > o.prev_end)
+                   OVER (PARTITION BY o.contract_id, o.user_id, o.day
+                             ORDER BY o.date_begin, o.date_end, o.id) AS block_index
+          FROM (
+              SELECT s.id, s.contract_id, s.user_id, s.day, s.date_begin, s.date_end,
+                     MAX(s.date_end) OVER (
+                         PARTITION BY s.contract_id, s.user_id, s.day
+                             ORDER BY s.date_begin, s.date_end, s.id
+                             ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+                     ) AS prev_end
+                FROM (%s) s
+          ) o
+        """,
+        activities,
+    )
 
 
 def _groups_query(groups):

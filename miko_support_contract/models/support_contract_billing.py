@@ -19,7 +19,7 @@ from odoo.tools import SQL
 
 from ..rules import intervals, money
 from ..rules.source_files import csv_safe_cell
-from .support_activity import ACTIVITY_KIND_CODES
+from .support_activity import ACTIVITY_KIND_CODES, numbered_blocks_sql
 
 _logger = logging.getLogger(__name__)
 
@@ -319,27 +319,13 @@ class SupportContract(models.Model):
                       JOIN g ON a.contract_id = g.contract_id AND a.user_id = g.user_id
                             AND a.day = g.day
                      WHERE a.active
-                ), ordered AS (
-                    SELECT contract_id, user_id, day, date_begin, date_end, id,
-                           MAX(date_end) OVER (
-                               PARTITION BY contract_id, user_id, day
-                                   ORDER BY date_begin, date_end, id
-                                   ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
-                           ) AS prev_end
-                      FROM acts
-                     WHERE billable
-                ), marked AS (
-                    SELECT contract_id, user_id, day, date_begin, date_end,
-                           COUNT(*) FILTER (WHERE prev_end IS NULL OR date_begin > prev_end)
-                               OVER (PARTITION BY contract_id, user_id, day
-                                         ORDER BY date_begin, date_end, id) AS block
-                      FROM ordered
+                ), marked AS (%s
                 ), blocks AS (
                     SELECT contract_id, user_id, day,
                            (EXTRACT(EPOCH FROM MAX(date_end) - MIN(date_begin))::bigint + 30)
                                / 60 AS minutes
                       FROM marked
-                  GROUP BY contract_id, user_id, day, block
+                  GROUP BY contract_id, user_id, day, block_index
                 ), billed AS (
                     SELECT contract_id, user_id, day, SUM(minutes)::int AS minutes
                       FROM blocks GROUP BY contract_id, user_id, day
@@ -370,6 +356,12 @@ class SupportContract(models.Model):
                 contract_ids,
                 user_ids,
                 days,
+                numbered_blocks_sql(
+                    SQL(
+                        "SELECT id, contract_id, user_id, day, date_begin, date_end FROM acts "
+                        "WHERE billable"
+                    )
+                ),
             )
         )
         self._create_support_day_lines()
