@@ -305,7 +305,8 @@ class SupportActivity(models.Model):
                 **mapping,
                 payload=payload,
                 refused=refused,
-                pattern=MOMENT_PATTERN,
+                date_begin=_moment_sql("start_text"),
+                date_end=_moment_sql("end_text"),
                 kinds=sorted(ACTIVITY_KIND_CODES),
                 ws=WHITESPACE,
                 **{f"{name}_limit": limit for name, limit in TEXT_LIMITS},
@@ -591,6 +592,26 @@ def _ill_typed_field(record):
     return None
 
 
+def _moment_sql(column):
+    """SQL: the naive-UTC moment (to the second) of the text column ``r.<column>``, or NULL when
+    it is not ISO 8601 with an offset (``MOMENT_PATTERN``; a day past the 28th is checked against
+    its month before the cast, which would fail the whole statement)."""
+    text = SQL.identifier("r", column)
+    return SQL(
+        """
+        CASE WHEN %(text)s ~ %(pattern)s
+                  AND (substr(%(text)s, 9, 2) <= '28' OR substr(%(text)s, 9, 2)::int
+                       <= EXTRACT(DAY FROM make_date(substr(%(text)s, 1, 4)::int,
+                                                     substr(%(text)s, 6, 2)::int, 1)
+                                           + interval '1 month - 1 day'))
+             THEN date_trunc('second', %(text)s::timestamptz AT TIME ZONE 'UTC')
+        END
+        """,
+        text=text,
+        pattern=MOMENT_PATTERN,
+    )
+
+
 def _json_payload(records):
     """The records as one JSON array of objects for ``json_to_recordset``, and the indexes of
     those refused before SQL: not an object, a field of another type, or a value JSON cannot
@@ -683,20 +704,8 @@ WITH c AS (
            COALESCE(r.request_text ~ '^-?[0-9]+$' AND r.request_text <> '0', FALSE)
                AS has_request,
            t.id AS request_id,
-           CASE WHEN r.start_text ~ %(pattern)s
-                     AND (substr(r.start_text, 9, 2) <= '28' OR substr(r.start_text, 9, 2)::int
-                          <= EXTRACT(DAY FROM make_date(substr(r.start_text, 1, 4)::int,
-                                                        substr(r.start_text, 6, 2)::int, 1)
-                                              + interval '1 month - 1 day'))
-                THEN date_trunc('second', r.start_text::timestamptz AT TIME ZONE 'UTC')
-           END AS date_begin,
-           CASE WHEN r.end_text ~ %(pattern)s
-                     AND (substr(r.end_text, 9, 2) <= '28' OR substr(r.end_text, 9, 2)::int
-                          <= EXTRACT(DAY FROM make_date(substr(r.end_text, 1, 4)::int,
-                                                        substr(r.end_text, 6, 2)::int, 1)
-                                              + interval '1 month - 1 day'))
-                THEN date_trunc('second', r.end_text::timestamptz AT TIME ZONE 'UTC')
-           END AS date_end
+           %(date_begin)s AS date_begin,
+           %(date_end)s AS date_end
       FROM r
  LEFT JOIN miko_support_contract k ON k.id = r.contract_id
  LEFT JOIN res_company co ON co.id = k.company_id

@@ -526,21 +526,7 @@ class SupportContract(models.Model):
         consumed; this is what the month's UPD carries.
         """
         self.ensure_one()
-        self.env["miko.support.wallet.entry"].flush_model(
-            ["contract_id", "date", "amount", "minutes", "kind"]
-        )
-        self.env.cr.execute(
-            SQL(
-                "SELECT COALESCE(-SUM(amount), 0), COALESCE(SUM(minutes), 0) "
-                "FROM miko_support_wallet_entry WHERE contract_id = %s AND date BETWEEN %s AND %s "
-                "AND kind IN ('consumption', 'credit')",
-                self.id,
-                fields.Date.to_date(date_from),
-                fields.Date.to_date(date_to),
-            )
-        )
-        amount, minutes = self.env.cr.fetchone()
-        return {"amount": money.to_decimal(amount), "minutes": int(minutes)}
+        return self._service_totals_by_contract(date_from, date_to)[self.id]
 
     def _service_totals_by_contract(self, date_from, date_to):
         """:meth:`_service_totals` of every contract of ``self`` in one query:
