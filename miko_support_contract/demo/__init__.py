@@ -1,0 +1,1 @@
+"""Demo data generated in Python (the XML files of this folder call :func:`generator.populate`)."""
