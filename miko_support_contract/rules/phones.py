@@ -67,3 +67,20 @@ def normalize_phone(value):
     if 2 <= len(text) <= 6:
         return text
     return None
+
+
+def complete_local_number(value, city_code, extension_length=None):
+    """Return a city number dialled without its code as the full +7 number, else ``value``.
+
+    A PBX records a call to or from a city number as dialled locally: 5 to 7 digits (``"214943"``
+    in Ulan-Ude, city code ``3012``). With the source's ``city_code`` the number is completed to
+    the 10 national digits (``"73012214943"``); numbers no longer than ``extension_length`` are
+    internal extensions and stay as they are, as does anything that does not add up to 10 digits.
+    """
+    digits = (value or "").strip()
+    code = (city_code or "").strip()
+    if not (digits.isdigit() and code.isdigit() and 5 <= len(digits) <= 7):
+        return value
+    if extension_length and len(digits) <= extension_length:
+        return value
+    return _zone7(code + digits) or value

@@ -36,6 +36,8 @@ class ParseResult:
     records: list = dataclasses.field(default_factory=list)
     errors: list = dataclasses.field(default_factory=list)
     skipped: list = dataclasses.field(default_factory=list)
+    # what the parser found out by itself, e.g. ``{"layout": "cdr_csv_21", "tz": "UTC+00:00"}``
+    detected: dict = dataclasses.field(default_factory=dict)
 
 
 def check_size(size, max_bytes):
@@ -84,6 +86,34 @@ def decode_text(data, max_bytes=DEFAULT_MAX_BYTES):
         raise RuleError(
             _lt("The file is neither UTF-8 nor Windows-1251 text; save it as CSV (UTF-8).")
         ) from None
+
+
+def decode_lines(data, max_bytes=DEFAULT_MAX_BYTES):
+    """Return ``(text, cp1251_lines)``: the text of an uploaded file decoded line by line.
+
+    A PBX appends one line per call, each written with whatever encoding the caller's name came
+    in, so one file can mix UTF-8 and Windows-1251 lines: each line is read as UTF-8 when it is
+    valid UTF-8, else as Windows-1251 (``cp1251_lines`` counts those). UTF-16 (with a BOM) is
+    decoded whole. Raises :class:`RuleError` like :func:`decode_text`.
+    """
+    if isinstance(data, bytearray | memoryview):
+        data = bytes(data)
+    if not isinstance(data, bytes):
+        return decode_text(data, max_bytes=max_bytes), 0
+    check_size(len(data), max_bytes)
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return decode_text(data, max_bytes=max_bytes), 0
+    if b"\x00" in data:
+        raise RuleError(_lt("The file is not a text file (it contains NUL bytes)."))
+    data = data.removeprefix(codecs.BOM_UTF8)
+    parts, legacy = [], 0
+    for line in data.splitlines(keepends=True):
+        try:
+            parts.append(line.decode("utf-8"))
+        except UnicodeDecodeError:
+            legacy += 1
+            parts.append(line.decode("cp1251", errors="replace"))
+    return "".join(parts), legacy
 
 
 def iter_csv_rows(text, delimiter=","):

@@ -260,7 +260,11 @@ def test_master_csv_sample():
     assert len({r["source_ref"] for r in result.records}) == 4
 
     assert messages(result.errors) == [
-        (5, "Expected at least 18 columns, found 6."),
+        (
+            5,
+            "Unrecognised call record layout (6 columns): expected Asterisk cdr_csv with 16, 17, "
+            "18 or 21 columns, a cdr_custom line or a header.",
+        ),
         (9, "Invalid answer time yesterday."),
     ]
     assert messages(result.skipped) == [

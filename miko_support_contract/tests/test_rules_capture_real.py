@@ -1,0 +1,166 @@
+"""Call records written by real PBX installations (``tests/data/README.md`` names their origin):
+layouts recognised from the content, the PBX time zone detected from the uniqueids, lines of
+mixed encodings, city numbers dialled without their code, legs nobody talked on."""
+
+import collections
+import pathlib
+from datetime import UTC, datetime, timedelta
+
+from odoo.addons.miko_support_contract.rules.pbx_cdr import (
+    detect_offset,
+    offset_label,
+    parse_master_csv,
+    uniqueid_epoch,
+)
+from odoo.addons.miko_support_contract.rules.phones import complete_local_number
+
+DATA = pathlib.Path(__file__).parent / "data"
+
+
+def reasons(result):
+    return collections.Counter(message._source for _line, message in result.skipped)
+
+
+def test_utc_master_csv_is_detected_and_every_call_lands_at_its_real_moment():
+    """Ulan-Ude PBX (usegmtime=yes, newcdrcolumns: 21 columns), imported without a zone."""
+    data = (DATA / "asterisk_master_21col_utc.csv").read_bytes()
+    result = parse_master_csv(data, {"301"}, pbx_tz=None, city_code="3012")
+
+    assert result.detected == {
+        "tz": "UTC+00:00",
+        "tz_detected": True,
+        "layouts": {"cdr_csv_21": 84},
+        "cp1251_lines": 8,
+    }
+    assert result.errors == []
+    assert len(result.records) == 24
+    assert len(result.records) + len(result.skipped) == 84  # every line accounted for
+    # line 26: 89025348783 → 211553 → SIP/301, answered 02:04:12, hung up 02:04:29 (UTC)
+    first = result.records[0]
+    assert (first["kind"], first["engineer_ref"], first["customer_ref"]) == (
+        "call_in",
+        "301",
+        "79025348783",
+    )
+    assert (first["start"], first["end"]) == (
+        datetime(2024, 1, 28, 2, 4, 12, tzinfo=UTC),
+        datetime(2024, 1, 28, 2, 4, 29, tzinfo=UTC),
+    )
+    assert first["source_ref"] == "1706407446.50:50"  # uniqueid and CDR sequence
+    # each start matches the uniqueid's own clock: no call moved by the company's zone
+    for record in result.records:
+        assert record["start"] >= datetime.fromtimestamp(
+            uniqueid_epoch(record["source_ref"].split(":")[0]), UTC
+        )
+
+
+def test_utc_file_read_in_moscow_would_move_every_call_by_three_hours():
+    data = (DATA / "asterisk_master_21col_utc.csv").read_bytes()
+    detected = parse_master_csv(data, {"301"}, pbx_tz=None).records
+    moscow = parse_master_csv(data, {"301"}, pbx_tz="Europe/Moscow").records
+    assert [r["start"] - m["start"] for r, m in zip(detected, moscow, strict=True)] == [
+        timedelta(hours=3)
+    ] * len(detected)
+
+
+def test_zero_length_ivr_only_and_unanswered_legs_are_skipped_with_a_reason():
+    data = (DATA / "asterisk_master_21col_utc.csv").read_bytes()
+    result = parse_master_csv(data, {"301"}, pbx_tz=None, city_code="3012")
+    assert reasons(result) == {
+        "Call not answered (%(disposition)s).": 47,
+        "Zero-length leg (answered and hung up in the same second).": 7,
+        "Answered by the IVR only (%(app)s), no person talked.": 6,
+    }
+
+
+def test_six_digit_city_numbers_completed_with_the_city_code():
+    data = (DATA / "asterisk_master_21col_utc.csv").read_bytes()
+    with_code = parse_master_csv(data, {"301"}, pbx_tz=None, city_code="3012")
+    # line 29: 214943 (a Ulan-Ude number) → 211553 → SIP/301
+    city = [r for r in with_code.records if r["source_ref"] == "1706412022.63:61"]
+    assert [(r["engineer_ref"], r["customer_ref"]) for r in city] == [("301", "73012214943")]
+    assert city[0]["subject"] == "Входящий звонок с 73012214943"
+    assert complete_local_number("214943", "3012") == "73012214943"
+    assert complete_local_number("2149", "3012") == "2149"
+    assert complete_local_number("21494", "3012", extension_length=5) == "21494"
+    assert complete_local_number("214943", "") == "214943"
+
+
+def test_mixed_encoding_file_loses_no_line():
+    """The Ulan-Ude file has 8 lines in a legacy 8-bit encoding among UTF-8 ones; a line with a
+    UTF-8 Cyrillic name appended keeps its name while the 8-bit lines are still read."""
+    data = (DATA / "asterisk_master_21col_utc.csv").read_bytes()
+    utf8_line = (DATA / "asterisk_master.csv").read_bytes().splitlines(keepends=True)[0]
+    result = parse_master_csv(data + utf8_line, {"301", "101"}, pbx_tz="UTC")
+    assert result.errors == []
+    assert len(result.records) + len(result.skipped) == 85
+    assert result.detected["cp1251_lines"] == 8
+    assert "Иван Петров" in result.records[-1]["description"]
+    legacy = [r for r in result.records if r["customer_ref"] == "79246516548"]
+    assert legacy and "8107924651ҐҐb" in legacy[0]["description"]
+
+
+def test_18_column_master_csv_in_utc():
+    """cdr_csv default layout (loguniqueid, loguserfield), pseudonymised real records."""
+    result = parse_master_csv(
+        (DATA / "asterisk_master_18col_utc.csv").read_bytes(), {"9999"}, pbx_tz=None
+    )
+    assert result.detected["layouts"] == {"cdr_csv_18": 45}
+    assert result.detected["tz"] == "UTC+00:00"
+    assert result.errors == []
+    assert len(result.records) == 26
+    assert reasons(result) == {
+        "Call not answered (%(disposition)s).": 18,
+        "Zero-length leg (answered and hung up in the same second).": 1,
+    }
+    first = result.records[0]
+    assert (first["start"], first["end"]) == (
+        datetime(2017, 6, 27, 10, 29, 14, tzinfo=UTC),
+        datetime(2017, 6, 27, 10, 35, 45, tzinfo=UTC),
+    )
+
+
+def test_16_and_17_column_layouts_are_recognised_from_the_content():
+    """cdr_csv without loguserfield (17) and without loguniqueid (16) writes the first columns
+    of the same record: the 18-column real file cut accordingly."""
+    lines = (DATA / "asterisk_master_18col_utc.csv").read_text().splitlines()
+    reference = parse_master_csv("\n".join(lines), {"9999"}, pbx_tz="UTC")
+    for width in (16, 17):
+        cut = "\n".join(line.rsplit(",", 18 - width)[0] for line in lines)
+        result = parse_master_csv(cut, {"9999"}, pbx_tz="UTC")
+        assert result.detected["layouts"] == {f"cdr_csv_{width}": 45}
+        assert result.errors == []
+        assert [(r["start"], r["end"], r["customer_ref"]) for r in result.records] == [
+            (r["start"], r["end"], r["customer_ref"]) for r in reference.records
+        ]
+
+
+def test_cdr_custom_layout_and_an_east_african_pbx_clock():
+    """cdr_custom's sample mapping (clid first), a PBX in UTC+3 (Madagascar)."""
+    result = parse_master_csv(
+        (DATA / "asterisk_cdr_custom_19col.csv").read_bytes(), {"client1"}, pbx_tz=None
+    )
+    assert result.detected["layouts"] == {"cdr_custom": 14}
+    assert result.detected["tz"] == "UTC+03:00"
+    assert result.errors == []
+    # client1 dials 6789 (an internal number): skipped; client2's calls answered on
+    # PJSIP/client1 come from a caller with no number: kept for client1, caller hidden
+    assert [(r["engineer_ref"], r["customer_ref"]) for r in result.records] == [
+        ("client1", None)
+    ] * 3
+    assert result.records[0]["start"] == datetime(2023, 7, 25, 22, 54, 23, tzinfo=UTC)
+    assert reasons(result) == {
+        "Internal or service call to %(dst)s.": 8,
+        "Call not answered (%(disposition)s).": 3,
+    }
+
+
+def test_detect_offset_from_uniqueids():
+    assert uniqueid_epoch("mainserverdss-1706420300.0") == 1706420300
+    assert uniqueid_epoch("mikopbx-1696316579.10565_0Fk3uO") == 1696316579
+    assert uniqueid_epoch("") is None
+    moscow = datetime(2024, 1, 27, 18, 7, 25)  # 1706368044 is 15:07:24 UTC
+    assert detect_offset([(1706368044, moscow)]) == timedelta(hours=3)
+    assert detect_offset([(1706368044, moscow - timedelta(minutes=40))]) is None
+    assert detect_offset([]) is None
+    assert offset_label(timedelta(hours=-3, minutes=-30)) == "UTC-03:30"
