@@ -54,13 +54,17 @@ class SupportActivity(models.Model):
     def import_pbx_cdr(self, data, pbx_tz=None):
         """Import an Asterisk ``Master.csv`` (bytes, text or base64 text) of the PBX.
 
+        ``pbx_tz``: the zone the PBX writes its times in; ``None`` detects it from the uniqueids
+        (the company's support zone when nothing tells); ``detected`` in the result says which
+        zone and layouts were used.
+
         Answered calls of an engineer's extension with a customer's number become activities
         (begin = answer, end = hang-up); unknown extensions or numbers go to the unmatched queue.
         Idempotent: a re-import creates nothing new. Returns the counts, the unmatched count and
         the errors with their line numbers.
         """
         company = self.env.company
-        tz_name = pbx_tz or company.miko_support_tz or "Europe/Moscow"
+        default_tz = company.miko_support_tz or "Europe/Moscow"
         users = (
             self.env["res.users"]
             .sudo()
@@ -68,7 +72,10 @@ class SupportActivity(models.Model):
         )
         extensions = {user.miko_pbx_extension.strip(): user for user in users}
         parsed = self._parse_source(
-            lambda payload: pbx_cdr.parse_master_csv(payload, set(extensions), tz_name), data
+            lambda payload: pbx_cdr.parse_master_csv(
+                payload, set(extensions), pbx_tz, default_tz=default_tz
+            ),
+            data,
         )
         return self._import_parsed(
             parsed,
@@ -267,6 +274,7 @@ class SupportActivity(models.Model):
             "skipped": result["skipped"] + len(parsed.skipped) + (len(unmatched) - len(queued)),
             "unmatched": len(queued),
             "errors": errors,
+            "detected": parsed.detected,
         }
 
     # ------------------------------------------------------------------------------------------

@@ -11,7 +11,8 @@ Two sources give the same records (``kind='remote'``, ``source='teamviewer'``):
   TeamViewer exports write UTC: pass ``tz="UTC"`` for them.
 * :func:`parse_connections_json` reads a page of the Web API ``GET /api/v1/reports/connections``
   (``{"records": [...], "records_remaining": n, "next_offset": "..."}``; paging is the caller's
-  business), dates in ISO 8601 UTC.
+  business), dates in ISO 8601 UTC; a connection whose ``billing_state`` is ``DoNotBill`` is
+  skipped (not billable).
 
 ``engineer_ref`` is the TeamViewer account user name (CSV: its e-mail when there is no user
 column), ``customer_ref`` the TeamViewer ID of the device (its name when there is no ID), and
@@ -435,6 +436,8 @@ def _parse_json_record(item):
     start = parse_datetime(item["start_date"], datetime.UTC)
     if not _text(item.get("end_date")):
         return _lt("The connection has not ended yet.")
+    if _text(item.get("billing_state")).lower() == "donotbill":
+        return _lt("The connection is marked «Do not bill» in TeamViewer.")
     end = parse_datetime(item["end_date"], datetime.UTC)
     extra = []
     fee = _text(item.get("fee"))

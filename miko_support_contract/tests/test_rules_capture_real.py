@@ -3,6 +3,7 @@ layouts recognised from the content, the PBX time zone detected from the uniquei
 mixed encodings, city numbers dialled without their code, legs nobody talked on."""
 
 import collections
+import json
 import pathlib
 from datetime import UTC, datetime, timedelta
 
@@ -13,6 +14,7 @@ from odoo.addons.miko_support_contract.rules.pbx_cdr import (
     uniqueid_epoch,
 )
 from odoo.addons.miko_support_contract.rules.phones import complete_local_number
+from odoo.addons.miko_support_contract.rules.teamviewer import parse_connections_json
 
 DATA = pathlib.Path(__file__).parent / "data"
 
@@ -164,3 +166,13 @@ def test_detect_offset_from_uniqueids():
     assert detect_offset([(1706368044, moscow - timedelta(minutes=40))]) is None
     assert detect_offset([]) is None
     assert offset_label(timedelta(hours=-3, minutes=-30)) == "UTC-03:30"
+
+
+def test_teamviewer_do_not_bill_is_skipped_with_its_reason():
+    report = json.loads((DATA / "teamviewer_connections.json").read_text())
+    free = dict(report["records"][0], billing_state="DoNotBill")
+    result = parse_connections_json({"records": [free]})
+    assert result.records == []
+    assert [(line, message._source) for line, message in result.skipped] == [
+        (1, "The connection is marked «Do not bill» in TeamViewer.")
+    ]

@@ -23,8 +23,9 @@ class ActivityImportWizard(models.TransientModel):
     tz = fields.Selection(
         "_tz_selection",
         string="Time Zone of the File",
-        default=lambda self: self.env.company.miko_support_tz or "Europe/Moscow",
-        help="Times in PBX files and TeamViewer CSV exports are local times of this zone.",
+        help="Times in PBX files and TeamViewer CSV exports are local times of this zone. Empty: "
+        "for a PBX file, detected from the call identifiers (Asterisk uniqueids hold the UTC "
+        "moment); otherwise the company's support time zone.",
     )
     state = fields.Selection([("upload", "Upload"), ("done", "Done")], default="upload")
     created_count = fields.Integer(string="Created", readonly=True)
@@ -32,6 +33,7 @@ class ActivityImportWizard(models.TransientModel):
     skipped_count = fields.Integer(string="Skipped", readonly=True)
     unmatched_count = fields.Integer(string="To Assign", readonly=True)
     error_text = fields.Text(string="Errors", readonly=True)
+    detected_text = fields.Char(string="Read As", readonly=True)
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -51,7 +53,7 @@ class ActivityImportWizard(models.TransientModel):
         Activity._check_upload_size(len(self.file or b""), encoded=True)
         data = base64.b64decode(self.file or b"")
         if self.source == "pbx":
-            result = Activity.import_pbx_cdr(data, pbx_tz=self.tz)
+            result = Activity.import_pbx_cdr(data, pbx_tz=self.tz or None)
         else:
             file_format = "json" if self.source == "teamviewer_json" else "csv"
             result = Activity.import_teamviewer_report(data, file_format=file_format, tz=self.tz)
@@ -74,6 +76,7 @@ class ActivityImportWizard(models.TransientModel):
                 "skipped_count": result["skipped"],
                 "unmatched_count": result["unmatched"],
                 "error_text": "\n".join(lines),
+                "detected_text": self._detected_text(result.get("detected") or {}),
             }
         )
         return {
@@ -83,6 +86,20 @@ class ActivityImportWizard(models.TransientModel):
             "view_mode": "form",
             "target": "new",
         }
+
+    def _detected_text(self, detected):
+        if not detected.get("tz"):
+            return False
+        layouts = ", ".join(sorted(detected.get("layouts") or {})) or "-"
+        if detected.get("tz_detected"):
+            return self.env._(
+                "Time zone %(tz)s detected from the call identifiers; layout %(layouts)s.",
+                tz=detected["tz"],
+                layouts=layouts,
+            )
+        return self.env._(
+            "Time zone %(tz)s; layout %(layouts)s.", tz=detected["tz"], layouts=layouts
+        )
 
     def action_view_unmatched(self):
         return self.env["ir.actions.act_window"]._for_xml_id(
