@@ -34,6 +34,9 @@
         "data/upd_data.xml",
         "wizards/upd_wizards_views.xml",
         "views/miko_support_upd_views.xml",
+        "security/capture_source_security.xml",
+        "data/capture_cron.xml",
+        "views/support_capture_source_views.xml",
     ],
     "demo": [
         "demo/miko_demo.xml",

@@ -73,7 +73,13 @@ class SupportActivity(models.Model):
         extensions = {user.miko_pbx_extension.strip(): user for user in users}
         parsed = self._parse_source(
             lambda payload: pbx_cdr.parse_master_csv(
-                payload, set(extensions), pbx_tz, default_tz=default_tz
+                payload,
+                set(extensions),
+                pbx_tz,
+                default_tz=default_tz,
+                # set by a capture source's upload (``miko.support.capture.source.import_file``)
+                city_code=self.env.context.get("miko_city_code"),
+                extension_length=self.env.context.get("miko_extension_length"),
             ),
             data,
         )

@@ -5,8 +5,11 @@ mixed encodings, city numbers dialled without their code, legs nobody talked on.
 import collections
 import json
 import pathlib
+import sqlite3
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
+from odoo.addons.miko_support_contract.rules.mikopbx_cdr import parse_cdr_rows
 from odoo.addons.miko_support_contract.rules.pbx_cdr import (
     detect_offset,
     offset_label,
@@ -15,6 +18,7 @@ from odoo.addons.miko_support_contract.rules.pbx_cdr import (
 )
 from odoo.addons.miko_support_contract.rules.phones import complete_local_number
 from odoo.addons.miko_support_contract.rules.teamviewer import parse_connections_json
+from odoo.addons.miko_support_contract.tests.fake_capture import load_cdr
 
 DATA = pathlib.Path(__file__).parent / "data"
 
@@ -176,3 +180,50 @@ def test_teamviewer_do_not_bill_is_skipped_with_its_reason():
     assert [(line, message._source) for line, message in result.skipped] == [
         (1, "The connection is marked «Do not bill» in TeamViewer.")
     ]
+
+
+def test_mikopbx_rows_one_activity_per_answered_leg_of_a_linkedid():
+    """MikoPBX's own CDR fixture: the call 79001234567 → 201, transferred to 202 then 203."""
+    db = sqlite3.connect(":memory:")
+    db.row_factory = sqlite3.Row
+    load_cdr(db)
+    rows = [dict(row) for row in db.execute("SELECT * FROM cdr_general")]
+    result = parse_cdr_rows(rows, {"201"}, "Europe/Moscow", extension_length=3)
+    assert result.errors == []
+    linked = [
+        (r["engineer_ref"], r["customer_ref"], r["kind"], r["start"], r["end"])
+        for r in result.records
+        if r["source_ref"].startswith("mikopbx-linked-call.10")
+    ]
+    assert linked == [
+        (
+            "201",
+            "79001234567",
+            "call_in",
+            moscow(2025, 12, 25, 9, 30, 39),
+            moscow(2025, 12, 25, 9, 31, 15),
+        ),
+        (
+            "202",
+            "79001234567",
+            "call_in",
+            moscow(2025, 12, 26, 12, 47, 11),
+            moscow(2025, 12, 26, 12, 51, 36),
+        ),
+        (
+            "203",
+            "79001234567",
+            "call_in",
+            moscow(2025, 12, 27, 15, 4, 35),
+            moscow(2025, 12, 27, 15, 9, 37),
+        ),
+    ]
+    assert len(result.records) == 21
+    assert collections.Counter(m._source for _i, m in result.skipped) == {
+        "Call not answered (%(disposition)s).": 12,
+        "Internal call between %(src)s and %(dst)s.": 3,
+    }
+
+
+def moscow(*parts):
+    return datetime(*parts, tzinfo=ZoneInfo("Europe/Moscow")).astimezone(UTC)
