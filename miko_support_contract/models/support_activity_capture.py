@@ -10,6 +10,7 @@
 
 import base64
 import binascii
+import collections
 import json
 import math
 from datetime import UTC
@@ -281,6 +282,9 @@ class SupportActivity(models.Model):
             "unmatched": len(queued),
             "errors": errors,
             "detected": parsed.detected,
+            "skip_reasons": dict(
+                collections.Counter(str(self.env._(message)) for _line, message in parsed.skipped)
+            ),
         }
 
     # ------------------------------------------------------------------------------------------

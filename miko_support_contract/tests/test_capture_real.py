@@ -59,6 +59,33 @@ class TestCaptureReal(MikoSupportCommon):
         )
         self.assertFalse(wizard.error_text)
 
+    def test_wizard_preview_counts_exactly_and_writes_nothing(self):
+        wizard = self.env["miko.support.activity.import.wizard"].create(
+            {
+                "source": "pbx",
+                "file": base64.b64encode((DATA / "asterisk_master_21col_utc.csv").read_bytes()),
+            }
+        )
+        queued = self.env["miko.support.activity.unmatched"].search_count([])
+        wizard.action_preview()
+        self.assertEqual(wizard.state, "preview")
+        self.assertEqual((wizard.created_count, wizard.unmatched_count), (1, 21))
+        self.assertEqual(wizard.skipped_count, 62)
+        self.assertEqual(
+            wizard.skip_reasons_text.splitlines()[:3],
+            [
+                "46 × Call not answered (NO ANSWER).",
+                "7 × Zero-length leg (answered and hung up in the same second).",
+                "6 × Answered by the IVR only (Hangup), no person talked.",
+            ],
+        )
+        self.assertFalse(self.Activity.search([("source_ref", "=", "1706407446.50:50")]))
+        self.assertEqual(self.env["miko.support.activity.unmatched"].search_count([]), queued)
+
+        wizard.action_import()
+        self.assertEqual((wizard.state, wizard.created_count), ("done", 1))
+        self.assertTrue(self.Activity.search([("source_ref", "=", "1706407446.50:50")]))
+
     def test_teamviewer_do_not_bill_connection_is_not_billable(self):
         self.env["miko.support.remote.device"].create(
             {"name": "ACC-PC-01", "device_ref": "264488246", "contract_id": self.contract.id}

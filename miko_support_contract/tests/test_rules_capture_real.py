@@ -3,6 +3,8 @@ layouts recognised from the content, the PBX time zone detected from the uniquei
 mixed encodings, city numbers dialled without their code, legs nobody talked on."""
 
 import collections
+import csv
+import io
 import json
 import pathlib
 import sqlite3
@@ -11,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from odoo.addons.miko_support_contract.rules.mikopbx_cdr import parse_cdr_rows
 from odoo.addons.miko_support_contract.rules.pbx_cdr import (
+    CDR_CSV_FIELDS,
     detect_offset,
     offset_label,
     parse_master_csv,
@@ -227,3 +230,50 @@ def test_mikopbx_rows_one_activity_per_answered_leg_of_a_linkedid():
 
 def moscow(*parts):
     return datetime(*parts, tzinfo=ZoneInfo("Europe/Moscow")).astimezone(UTC)
+
+
+# FreePBX «CDR Reports» CSV export: the header its exporter writes (FreePBX/cdr,
+# functions.inc.php, cdr_export_csv, commit ba021d098eb33c9a42143b64db47fec4d3cd184e)
+FREEPBX_HEADER = (
+    "calldate,clid,src,dst,dcontext,channel,dstchannel,lastapp,lastdata,duration,billsec,"
+    "disposition,amaflags,accountcode,uniqueid,userfield,did,cnum,cnam,outbound_cnum,"
+    "outbound_cnam,dst_cnam,recordingfile,linkedid,peeraccount,sequence"
+)
+
+
+def freepbx_export(master_csv_lines):
+    """What the FreePBX exporter writes for these call records: its 26 columns by name, the
+    FreePBX-only ones (did, cnum, recording…) empty, as fputcsv quotes them."""
+    columns = FREEPBX_HEADER.split(",")
+    output = io.StringIO()
+    writer = csv.writer(output, lineterminator="\n")
+    writer.writerow(columns)
+    for row in csv.reader(master_csv_lines):
+        values = dict(zip(CDR_CSV_FIELDS, row, strict=False))
+        values["calldate"] = values["start"]
+        writer.writerow([values.get(name, "") for name in columns])
+    return output.getvalue()
+
+
+def test_freepbx_export_is_read_by_its_header_with_no_row_error():
+    lines = (DATA / "asterisk_master_18col_utc.csv").read_text().splitlines()
+    reference = parse_master_csv("\n".join(lines), {"9999"}, pbx_tz="UTC")
+    result = parse_master_csv(freepbx_export(lines), {"9999"}, pbx_tz="UTC")
+    assert result.detected["layouts"] == {"header": 45}
+    assert result.errors == []
+    header_line, header_reason = result.skipped[0]
+    assert (header_line, header_reason._source) == (1, "Header line.")
+    # the export has no answer/end columns: end = calldate + duration, answer = end − billsec,
+    # which Asterisk's rounded durations put within a second of the real moments
+    assert len(result.records) == len(reference.records) == 26
+    assert all(
+        abs(r[key] - m[key]) <= timedelta(seconds=1)
+        for r, m in zip(result.records, reference.records, strict=True)
+        for key in ("start", "end")
+    )
+    assert [r["end"] - r["start"] for r in result.records][:3] == [
+        timedelta(seconds=390),
+        timedelta(seconds=8),
+        timedelta(seconds=728),
+    ]
+    assert len(FREEPBX_HEADER.split(",")) == 26

@@ -27,7 +27,10 @@ class ActivityImportWizard(models.TransientModel):
         "for a PBX file, detected from the call identifiers (Asterisk uniqueids hold the UTC "
         "moment); otherwise the company's support time zone.",
     )
-    state = fields.Selection([("upload", "Upload"), ("done", "Done")], default="upload")
+    state = fields.Selection(
+        [("upload", "Upload"), ("preview", "Preview"), ("done", "Done")], default="upload"
+    )
+    skip_reasons_text = fields.Text(string="Skipped Because", readonly=True)
     created_count = fields.Integer(string="Created", readonly=True)
     updated_count = fields.Integer(string="Updated", readonly=True)
     skipped_count = fields.Integer(string="Skipped", readonly=True)
@@ -47,16 +50,16 @@ class ActivityImportWizard(models.TransientModel):
     def _tz_selection(self):
         return self.env["res.partner"]._fields["tz"]._description_selection(self.env)
 
-    def action_import(self):
-        self.ensure_one()
+    def _run_import(self):
         Activity = self.env["miko.support.activity"]
         Activity._check_upload_size(len(self.file or b""), encoded=True)
         data = base64.b64decode(self.file or b"")
         if self.source == "pbx":
-            result = Activity.import_pbx_cdr(data, pbx_tz=self.tz or None)
-        else:
-            file_format = "json" if self.source == "teamviewer_json" else "csv"
-            result = Activity.import_teamviewer_report(data, file_format=file_format, tz=self.tz)
+            return Activity.import_pbx_cdr(data, pbx_tz=self.tz or None)
+        file_format = "json" if self.source == "teamviewer_json" else "csv"
+        return Activity.import_teamviewer_report(data, file_format=file_format, tz=self.tz)
+
+    def _result_values(self, result):
         lines = []
         for error in result["errors"]:
             if error["line"]:
@@ -67,18 +70,18 @@ class ActivityImportWizard(models.TransientModel):
                 )
             else:
                 lines.append(error["message"])
-        self.write(
-            {
-                "state": "done",
-                "file": False,
-                "created_count": result["created"],
-                "updated_count": result["updated"],
-                "skipped_count": result["skipped"],
-                "unmatched_count": result["unmatched"],
-                "error_text": "\n".join(lines),
-                "detected_text": self._detected_text(result.get("detected") or {}),
-            }
-        )
+        reasons = sorted((result.get("skip_reasons") or {}).items(), key=lambda item: -item[1])
+        return {
+            "created_count": result["created"],
+            "updated_count": result["updated"],
+            "skipped_count": result["skipped"],
+            "unmatched_count": result["unmatched"],
+            "error_text": "\n".join(lines),
+            "detected_text": self._detected_text(result.get("detected") or {}),
+            "skip_reasons_text": "\n".join(f"{count} × {reason}" for reason, count in reasons),
+        }
+
+    def _reopen(self):
         return {
             "type": "ir.actions.act_window",
             "res_model": self._name,
@@ -86,6 +89,26 @@ class ActivityImportWizard(models.TransientModel):
             "view_mode": "form",
             "target": "new",
         }
+
+    def action_preview(self):
+        """Import inside a savepoint rolled back: the exact counts, nothing written."""
+        self.ensure_one()
+        try:
+            with self.env.cr.savepoint():
+                result = self._run_import()
+                self.env.flush_all()
+                raise _PreviewDone(result)
+        except _PreviewDone as done:
+            result = done.result
+        self.env.invalidate_all()
+        self.write({"state": "preview", **self._result_values(result)})
+        return self._reopen()
+
+    def action_import(self):
+        self.ensure_one()
+        result = self._run_import()
+        self.write({"state": "done", "file": False, **self._result_values(result)})
+        return self._reopen()
 
     def _detected_text(self, detected):
         if not detected.get("tz"):
@@ -105,3 +128,9 @@ class ActivityImportWizard(models.TransientModel):
         return self.env["ir.actions.act_window"]._for_xml_id(
             "miko_support_contract.miko_support_activity_unmatched_action"
         )
+
+
+class _PreviewDone(Exception):  # a control-flow signal carrying the result, not an error
+    def __init__(self, result):
+        super().__init__()
+        self.result = result
