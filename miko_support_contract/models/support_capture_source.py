@@ -187,8 +187,8 @@ class SupportCaptureSource(models.Model):
                 totals, cursor = self._pull_mikopbx()
             else:
                 totals, cursor = self._pull_teamviewer()
-        except RuleError as error:
-            message = self.env._(error.message)
+        except (RuleError, UserError) as error:
+            message = self.env._(error.message) if isinstance(error, RuleError) else error.args[0]
             self.write({"last_run": fields.Datetime.now(), "last_result": message})
             self.message_post(body=message)
             return False
@@ -239,8 +239,10 @@ class SupportCaptureSource(models.Model):
     def _pull_teamviewer(self):
         client = teamviewer_api.TeamViewerClient(self.url, self._secret())
         now = fields.Datetime.now().replace(microsecond=0)
+        # a connection still open at the last pull was skipped then: pulls overlap by a day
+        # (what was already imported is skipped by its connection id)
         since = (
-            fields.Datetime.to_datetime(self.last_cursor)
+            fields.Datetime.to_datetime(self.last_cursor) - datetime.timedelta(days=1)
             if self.last_cursor
             else now - datetime.timedelta(days=TEAMVIEWER_FIRST_PULL_DAYS)
         )

@@ -1,6 +1,7 @@
 """Capture sources pulled from local fakes of MikoPBX's REST API v3 and TeamViewer's Web API
 (MikoPBX's own CDR fixture), and a MikoPBX ``cdr.db`` upload: incremental, idempotent."""
 
+import base64
 import json
 import pathlib
 import tempfile
@@ -127,6 +128,21 @@ class TestCaptureSource(MikoSupportCommon):
         self.assertEqual(activity.contract_id, self.contract)
         self.assertEqual(activity.date_begin, datetime(2024, 1, 28, 3, 20, 27))
         self.assertTrue(source.last_result.startswith("Created 1"))
+
+    def test_upload_wizard_through_a_source_posts_the_summary_on_it(self):
+        source = self.Source.create({"name": "old MikoPBX", "kind": "mikopbx_sqlite"})
+        with tempfile.TemporaryDirectory() as folder:
+            data = fake_capture.mikopbx_cdr_db(f"{folder}/cdr.db")
+        wizard = self.env["miko.support.activity.import.wizard"].create(
+            {"capture_source_id": source.id, "file": base64.b64encode(data)}
+        )
+        wizard.action_preview()
+        self.assertEqual((wizard.created_count, wizard.unmatched_count), (2, 19))
+        self.assertFalse(source.last_result)  # the preview left no trace
+        wizard.action_import()
+        self.assertEqual(wizard.created_count, 2)
+        self.assertTrue(source.last_result.startswith("Created 2"))
+        self.assertIn("Created 2", source.message_ids[0].body)
 
     def test_teamviewer_pull_follows_next_offset_and_is_incremental(self):
         self.env["miko.support.remote.device"].create(

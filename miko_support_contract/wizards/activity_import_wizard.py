@@ -2,6 +2,8 @@ import base64
 
 from odoo import api, fields, models
 
+UPLOAD_KINDS = ("mikopbx_sqlite", "asterisk_csv", "freepbx_csv", "teamviewer_csv")
+
 
 class ActivityImportWizard(models.TransientModel):
     """Upload a PBX call-record file or a TeamViewer connection report."""
@@ -17,6 +19,13 @@ class ActivityImportWizard(models.TransientModel):
         ],
         required=True,
         default="pbx",
+    )
+    capture_source_id = fields.Many2one(
+        "miko.support.capture.source",
+        string="Capture Source",
+        domain=[("kind", "in", UPLOAD_KINDS)],
+        help="The PBX or TeamViewer account the file comes from: its kind, time zone, city code "
+        "and extension length are used, and the summary is posted on it.",
     )
     file = fields.Binary(required=True, attachment=False)
     filename = fields.Char()
@@ -54,6 +63,8 @@ class ActivityImportWizard(models.TransientModel):
         Activity = self.env["miko.support.activity"]
         Activity._check_upload_size(len(self.file or b""), encoded=True)
         data = base64.b64decode(self.file or b"")
+        if self.capture_source_id:
+            return self.capture_source_id.import_file(data)
         if self.source == "pbx":
             return Activity.import_pbx_cdr(data, pbx_tz=self.tz or None)
         file_format = "json" if self.source == "teamviewer_json" else "csv"
