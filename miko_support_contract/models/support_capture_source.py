@@ -59,9 +59,7 @@ class SupportCaptureSource(models.Model):
         "Asterisk uniqueids, else the company's support time zone.",
     )
     city_code = fields.Char(help="Completes 5-7 digit local numbers, e.g. 495 or 3012.")
-    extension_length = fields.Integer(
-        string="Extension Length", default=3, help="Length of internal extensions."
-    )
+    extension_length = fields.Integer(default=3, help="Length of internal extensions.")
     last_cursor = fields.Char(readonly=True, copy=False)
     last_run = fields.Datetime(readonly=True, copy=False)
     last_result = fields.Text(readonly=True, copy=False)

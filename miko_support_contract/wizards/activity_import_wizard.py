@@ -22,7 +22,6 @@ class ActivityImportWizard(models.TransientModel):
     )
     capture_source_id = fields.Many2one(
         "miko.support.capture.source",
-        string="Capture Source",
         domain=[("kind", "in", UPLOAD_KINDS)],
         help="The PBX or TeamViewer account the file comes from: its kind, time zone, city code "
         "and extension length are used, and the summary is posted on it.",
