@@ -67,3 +67,13 @@ def normalize_phone(value):
     if 2 <= len(text) <= 6:
         return text
     return None
+
+
+def normalize_subscriber_phone(value):
+    """The comparable form of a number a person can be called back on from outside, or
+    ``None``: a full number of zone 7 or an international one; a short internal extension
+    (``"123"``) is refused."""
+    number = normalize_phone(value)
+    if number and (number.startswith("+") or len(number) == 11):
+        return number
+    return None
