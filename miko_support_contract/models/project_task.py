@@ -195,6 +195,18 @@ class ProjectTask(models.Model):
     # Actions
     # ------------------------------------------------------------------------------------------
     def action_miko_start_work(self):
+        """The user takes the request: they join its assignees, a request still in the first
+        stage moves to the next one (which records the start), and the start is recorded."""
+        user = self.env.user
+        for task in self:
+            vals = {}
+            if not user.share and user not in task.user_ids:
+                vals["user_ids"] = [fields.Command.link(user.id)]
+            stages = task.project_id.type_ids.sorted("sequence")
+            if len(stages) > 1 and task.stage_id in (stages[0], self.env["project.task.type"]):
+                vals["stage_id"] = stages[1].id
+            if vals:
+                task.write(vals)
         self._miko_start_work()
 
     # ------------------------------------------------------------------------------------------

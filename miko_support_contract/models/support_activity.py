@@ -62,11 +62,13 @@ class SupportActivity(models.Model):
 
     # no single-column indexes on contract and company: ``_billing_group_idx`` leads with the
     # contract, a company matches most rows; every index costs each of the million inserts
+    # no ``check_company``: ``company_id`` is the contract's, so the company domain it would add
+    # reads an empty company on a new activity and offers no contract at all; record rules keep
+    # the choice to the user's companies
     contract_id = fields.Many2one(
         "miko.support.contract",
         required=True,
         ondelete="restrict",
-        check_company=True,
     )
     company_id = fields.Many2one(related="contract_id.company_id", store=True)
     partner_id = fields.Many2one(

@@ -1,6 +1,7 @@
 import base64
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 
 class ActivityImportWizard(models.TransientModel):
@@ -18,7 +19,9 @@ class ActivityImportWizard(models.TransientModel):
         required=True,
         default="pbx",
     )
-    file = fields.Binary(required=True, attachment=False)
+    # required in the form only: the import clears the file once read, and a required column
+    # refuses that write ("Missing required value") and rolls the whole import back
+    file = fields.Binary(attachment=False)
     filename = fields.Char()
     tz = fields.Selection(
         "_tz_selection",
@@ -47,6 +50,14 @@ class ActivityImportWizard(models.TransientModel):
 
     def action_import(self):
         self.ensure_one()
+        if not self.file:
+            raise UserError(
+                self.env._(
+                    "%(wizard)s: the field «%(field)s» is empty; choose the file to import.",
+                    wizard=self.env["ir.model"]._get(self._name).name,
+                    field=self._fields["file"].get_description(self.env)["string"],
+                )
+            )
         Activity = self.env["miko.support.activity"]
         Activity._check_upload_size(len(self.file or b""), encoded=True)
         data = base64.b64decode(self.file or b"")
