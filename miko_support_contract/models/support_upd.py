@@ -12,6 +12,7 @@ import pytz
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
+from odoo.tools.misc import formatLang
 
 from ..edi import provider_for
 from ..rules import RuleError, money, upd_xml
@@ -800,6 +801,16 @@ class SupportUpd(models.Model):
             first_name=name_parts[-2] if is_entrepreneur and len(name_parts) >= 3 else None,
             middle_name=name_parts[-1] if is_entrepreneur and len(name_parts) >= 3 else None,
         )
+
+    def _print_number(self, value, digits=2):
+        """A number of the printed form in its reader's (the buyer's) format: «3 666,67» in
+        Russian; ``digits=None`` prints the places the value needs (minutes: «110»)."""
+        self.ensure_one()
+        value = Decimal(str(value or 0))
+        if digits is None:
+            digits = money.significant_places(value)
+        env = self.with_context(lang=self.partner_id.lang or "ru_RU").env
+        return formatLang(env, float(value), digits=digits)
 
     @api.model
     def _partner_address(self, partner):

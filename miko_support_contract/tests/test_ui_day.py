@@ -1,16 +1,24 @@
 """What each role meets in the real screens: defects found by going through the UI."""
 
 import base64
+import io
+import re
+from datetime import date, datetime
 from pathlib import Path
 from unittest.mock import patch
 
+import openpyxl
+from lxml import etree
+
 from odoo import Command
 from odoo.exceptions import UserError
-from odoo.tests import tagged
+from odoo.tests import HttpCase, tagged
 from odoo.tools import config
 from odoo.tools.safe_eval import safe_eval
 
 from .common import VALID_ACCOUNT, VALID_BIK, VALID_CORR, MikoSupportCommon
+from .common_upd import MikoUpdCommon
+from .test_statements import StatementCommon
 
 DATA = Path(__file__).parent / "data"
 
@@ -184,3 +192,173 @@ class TestSalesDay(MikoSupportCommon):
             invoice.partner_bank_id = account
             invoice.with_user(user).action_post()
             self.assertEqual(invoice.state, "posted")
+
+
+@tagged("post_install", "-at_install")
+class TestFinanceStatement(StatementCommon):
+    def test_print_pdf_of_the_wizard_renders_the_contract(self):
+        self.work("p1", "2026-11-03T10:00:00+03:00", "2026-11-03T11:00:00+03:00")
+        wizard = self.env["miko.support.statement.wizard"].create(
+            {
+                "contract_id": self.contract.id,
+                "date_from": date(2026, 11, 1),
+                "date_to": date(2026, 11, 30),
+            }
+        )
+        action = wizard.with_user(self.finance).action_print()
+        # what /report/pdf receives from the web client for a report action with data: the data
+        # and the action's context, no ids in the path
+        data = {**action["data"], "context": action["context"]}
+        html, _format = (
+            self.env["ir.actions.report"]
+            .with_context(action["context"])
+            ._render_qweb_html(action["report_name"], None, data=data)
+        )
+        self.assertIn("Удалённое подключение [p1]", html.decode())
+        self.assertIn(self.contract.name, html.decode())
+
+    def test_xlsx_dates_are_dates_and_rubles_have_their_column(self):
+        self.customer.lang = "ru_RU"
+        self.work("x1", "2026-11-03T10:00:00+03:00", "2026-11-03T11:00:00+03:00")
+        sheet = openpyxl.load_workbook(
+            io.BytesIO(self.contract._statement_xlsx(date(2026, 11, 1), date(2026, 11, 30)))
+        ).active
+        rows = list(sheet.iter_rows())
+        header = next(row for row in rows if row[1].value and row[4].value == "Минуты")
+        titles = [cell.value for cell in header]
+        amount_column = next(i for i, t in enumerate(titles) if (t or "").startswith("Сумма, "))
+        block_column = titles.index("Оплачиваемые минуты блока")
+        day_row = next(row for row in rows if isinstance(row[0].value, datetime))
+        self.assertEqual(day_row[0].value, datetime(2026, 11, 3))
+        self.assertEqual(day_row[0].number_format, "dd.mm.yyyy")
+        self.assertEqual(day_row[amount_column].value, 1700.0)
+        self.assertIsNone(day_row[block_column].value, "no rubles among minutes")
+        line_row = rows[day_row[0].row]  # the activity under its day
+        self.assertEqual(line_row[2].value, datetime(2026, 11, 3, 10, 0))
+        self.assertEqual(line_row[block_column].value, 60)
+        balance_end = next(row for row in rows if row[1].value == "Баланс на конец периода")
+        self.assertEqual(balance_end[amount_column].value, 1700.0)
+        self.assertIsNone(balance_end[block_column].value)
+
+
+@tagged("post_install", "-at_install")
+class TestFinanceUpd(MikoUpdCommon):
+    def upd_cells(self, minutes, amount):
+        contract = self.prepaid_contract()
+        self.consume(contract, date(2026, 10, 14), minutes, amount)
+        upd = self.env["miko.support.upd"].generate_for_month(2026, 10, contract.ids)
+        html, _kind = self.env["ir.actions.report"]._render_qweb_html(
+            "miko_support_contract.action_report_upd", upd.ids
+        )
+        return re.findall(r"<td>([^<]*)</td>", html.decode().replace("\u00a0", " "))
+
+    def test_upd_print_formats_numbers_for_its_reader(self):
+        self.customer.lang = "ru_RU"
+        cells = self.upd_cells(198, 5610.0)  # 3.3 hours at 1700 ₽
+        self.assertIn("3,3", cells)
+        self.assertIn("1 700,00", cells)
+        self.assertIn("5 610,00", cells)
+        self.assertFalse([cell for cell in cells if re.fullmatch(r"\d+\.\d+", cell)], cells)
+
+    def test_upd_print_of_minutes_rounds_the_price_to_kopecks(self):
+        self.customer.lang = "ru_RU"
+        cells = self.upd_cells(7, 198.33)  # 7 minutes: the price of a minute
+        self.assertIn("7", cells)
+        self.assertIn("28,33", cells)
+        self.assertIn("198,33", cells)
+        self.assertFalse([cell for cell in cells if "33333" in cell], cells)
+
+    def test_month_close_wizard_reads_as_a_month(self):
+        Wizard = self.env["miko.support.upd.month.close"].with_user(self.finance)
+        months = dict(
+            Wizard.with_context(lang="ru_RU")
+            ._fields["month"]
+            ._description_selection(Wizard.with_context(lang="ru_RU").env)
+        )
+        self.assertEqual(months["11"], "Ноябрь")
+        arch = etree.fromstring(Wizard.get_views([(False, "form")])["views"]["form"]["arch"])
+        year = arch.xpath("//field[@name='year']")[0]
+        self.assertIn("'enable_formatting': False", year.get("options").replace("false", "False"))
+        contract = self.prepaid_contract()
+        self.consume(contract, date(2026, 10, 14), 198, 5610.0)
+        wizard = Wizard.create({"year": 2026, "month": "10"})
+        for action in (wizard.action_preview(), wizard.action_generate()):
+            self.assertEqual(action["name"], "Close a Month")
+
+    def test_contracts_list_shows_draft_and_suspended_by_default(self):
+        draft = self.create_contract()
+        suspended = self.create_contract(partner=self.other_customer)
+        suspended.state = "suspended"
+        closed = self.create_contract()
+        closed.state = "closed"
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "miko_support_contract.miko_support_contract_action"
+        )
+        context = safe_eval(action["context"], {"uid": self.env.uid})
+        Contract = self.env["miko.support.contract"]
+        search = etree.fromstring(
+            Contract.get_views([(False, "search")])["views"]["search"]["arch"]
+        )
+        domain = []
+        for key in context:
+            if key.startswith("search_default_"):
+                node = search.xpath(f"//filter[@name='{key[len('search_default_') :]}']")[0]
+                domain += safe_eval(node.get("domain"), {"uid": self.env.uid})
+        shown = Contract.search(domain)
+        self.assertIn(draft, shown)
+        self.assertIn(suspended, shown)
+        self.assertNotIn(closed, shown)
+
+
+@tagged("post_install", "-at_install")
+class TestCustomerForm(MikoSupportCommon, HttpCase):
+    FORM = {
+        "organisation": "ООО «Форма клиента»",
+        "contact_name": "Иванова Мария",
+        "phone": "+7 985 123-45-67",
+        "email": "m@romashka.example",
+        "registration_number": "QQ-654321",
+        "description": "Не приходят звонки",
+    }
+
+    def post_form(self, **values):
+        page = self.url_open("/support/request")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        return self.url_open("/support/request", data={**self.FORM, "csrf_token": token, **values})
+
+    def requests(self):
+        return (
+            self.env["project.task"]
+            .sudo()
+            .search([("miko_organisation", "=", self.FORM["organisation"])])
+        )
+
+    def test_contact_email_reads_as_typed_on_the_request(self):
+        response = self.post_form()
+        self.assertEqual(response.status_code, 200, response.text[-2000:])
+        request = self.requests()
+        self.assertEqual(len(request), 1)
+        self.assertNotIn("=?utf-8?", request.email_from)
+        self.assertIn("Иванова Мария", request.email_from)
+        self.assertIn("m@romashka.example", request.email_from)
+
+    def test_an_extension_is_no_contact_phone(self):
+        response = self.post_form(phone="123")
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("123", response.text)
+        self.assertFalse(self.requests())
+
+
+@tagged("post_install", "-at_install")
+class TestCustomerPortalChart(StatementCommon, HttpCase):
+    def test_balance_chart_has_axes_dates_and_amounts(self):
+        self.authenticate(self.portal_user.login, "miko_portal_pw")
+        page = self.url_open(f"/my/support/{self.contract.id}")
+        self.assertEqual(page.status_code, 200)
+        self.assertIn("o_miko_chart_axis_x", page.text)
+        self.assertIn("o_miko_chart_axis_y", page.text)
+        dates = re.findall(r'class="o_miko_chart_date"[^>]*>([^<]+)<', page.text)
+        amounts = re.findall(r'class="o_miko_chart_amount"[^>]*>([^<]+)<', page.text)
+        self.assertEqual(len(dates), 5, dates)
+        self.assertTrue(all(re.search(r"\d", label) for label in dates), dates)
+        self.assertTrue(amounts, "the balances of the vertical axis are labelled")
