@@ -1124,13 +1124,21 @@ class SupportUpd(models.Model):
             self.id, email_values={"attachment_ids": [fields.Command.link(attachment.id)]}
         )
 
+    def _registration_emails(self):
+        """The registration e-mails of the UPD's contract and of its licences (clause 4.3 names
+        the licence's), each once."""
+        self.ensure_one()
+        contract = self.contract_id.sudo()
+        emails = [contract.registration_email, *contract.licence_ids.mapped("registration_email")]
+        return list(dict.fromkeys(email.strip() for email in emails if email and email.strip()))
+
     def _post_send_email_copy(self):
-        """E-mail copy of the UPD to the contract's registration e-mail."""
+        """E-mail copy of the UPD to the registration e-mails of the contract and licences."""
         template = self.env.ref("miko_support_contract.mail_template_upd_copy")
-        for upd in self.filtered(lambda u: u.contract_id.sudo().registration_email):
-            template.sudo().send_mail(
-                upd.id, email_values={"email_to": upd.contract_id.sudo().registration_email}
-            )
+        for upd in self:
+            emails = upd._registration_emails()
+            if emails:
+                template.sudo().send_mail(upd.id, email_values={"email_to": ",".join(emails)})
 
     def _form103_csv(self):
         """Russian Post list of registered mail (form 103 columns), windows-1251, «;»."""

@@ -362,3 +362,125 @@ class TestCustomerPortalChart(StatementCommon, HttpCase):
         self.assertEqual(len(dates), 5, dates)
         self.assertTrue(all(re.search(r"\d", label) for label in dates), dates)
         self.assertTrue(amounts, "the balances of the vertical axis are labelled")
+
+
+@tagged("post_install", "-at_install")
+class TestProbingFindings(MikoSupportCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.contract = cls.create_contract()
+        cls.request = (
+            cls.env["project.task"]
+            .with_company(cls.company)
+            .create(
+                {
+                    "name": "Карточка звонка не всплывает",
+                    "miko_contract_id": cls.contract.id,
+                    "user_ids": [Command.set(cls.engineer.ids)],
+                }
+            )
+        )
+
+    def email_activities(self):
+        return self.env["miko.support.activity"].search([("request_id", "=", self.request.id)])
+
+    def test_remember_mapping_adds_the_callers_phone(self):
+        self.customer.phone = "+7 (985) 123-45-67"
+        Activity = self.env["miko.support.activity"]
+        # a call from a number no customer has, as the PBX import queues it
+        item = self.env["miko.support.activity.unmatched"].create(
+            {
+                "company_id": self.company.id,
+                "reason": "customer",
+                "source": "pbx",
+                "source_ref": "1793620000.40",
+                "engineer_ref": "101",
+                "customer_ref": "74953334455",
+                "kind": "call_in",
+                "date_begin": datetime(2026, 11, 2, 9, 0),
+                "date_end": datetime(2026, 11, 2, 9, 3),
+                "subject": "Входящий звонок от 74953334455",
+            }
+        )
+        item.write({"contract_id": self.contract.id, "user_id": self.engineer.id, "remember": True})
+        item.action_assign()
+        self.assertEqual(self.customer.phone, "+7 (985) 123-45-67", "the main phone stays")
+        _reason, contract = Activity._contract_by_phone(item.customer_ref, self.company)
+        self.assertEqual(contract, self.contract, "the caller's number now finds the customer")
+        self.assertIn(item.customer_ref, self.customer.child_ids.mapped("phone"))
+
+    def test_internal_user_outside_support_comments_on_a_request(self):
+        employee = self.new_user("miko_employee", "base.group_user")
+        self.request.with_user(employee).message_post(
+            body="Клиент звонил мне напрямую",
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+        )
+        self.assertIn("Клиент звонил мне напрямую", self.request.message_ids[0].body)
+        self.assertFalse(self.email_activities(), "nobody is billed for a colleague's comment")
+
+    def test_incoming_customer_email_is_not_billed(self):
+        self.request.message_post(
+            body="Спасибо, заработало",
+            author_id=self.customer_contact.id,
+            email_from="m@romashka.example",
+            message_type="email",
+            subtype_xmlid="mail.mt_comment",
+        )
+        self.assertFalse(self.email_activities())
+        self.request.with_user(self.engineer).message_post(
+            body="Проверьте настройки",
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+            partner_ids=self.customer_contact.ids,
+        )
+        self.assertEqual(self.email_activities().kind, "email_out")
+
+    def test_engineer_proposes_a_vendor_bug_a_manager_confirms(self):
+        self.request.with_user(self.engineer).message_post(
+            body="Исправлено в релизе", message_type="comment", subtype_xmlid="mail.mt_comment"
+        )
+        activity = self.email_activities().with_user(self.engineer)
+        with self.assertRaisesRegex(UserError, "only a support manager"):
+            activity.is_vendor_bug = True
+        with self.assertRaisesRegex(UserError, "only a support manager"):
+            activity.action_mark_vendor_bug("BUG-9")
+        activity.action_propose_vendor_bug("BUG-9", "2026.4")
+        self.assertEqual((activity.vendor_bug_proposed, activity.is_vendor_bug), (True, False))
+        manager = self.new_user("miko_manager", "miko_support_contract.group_manager")
+        activity.with_user(manager).action_confirm_vendor_bug()
+        self.assertEqual((activity.vendor_bug_proposed, activity.is_vendor_bug), (False, True))
+        self.assertEqual(activity.bug_reference, "BUG-9")
+
+    def test_low_balance_threshold_defaults_to_two_hours_of_work(self):
+        # 120 minutes at 1700 ₽ an hour: the early statement goes out before the wallet is empty
+        self.assertEqual(self.contract.low_balance_type, "amount")
+        self.assertEqual(self.contract.low_balance_amount, 3400.0)
+        chosen = self.create_contract(low_balance_amount=1000)
+        self.assertEqual(chosen.low_balance_amount, 1000.0)
+        self.contract.set_hourly_rate(2000, date(2027, 1, 1))
+        self.assertEqual(self.contract.low_balance_amount, 3400.0, "a new rate keeps it")
+
+
+@tagged("post_install", "-at_install")
+class TestUpdEmailCopy(MikoUpdCommon):
+    def test_upd_email_copy_goes_to_the_licence_registration_email(self):
+        contract = self.prepaid_contract(upd_channel="post")
+        self.env["miko.support.licence"].create(
+            {
+                "contract_id": contract.id,
+                "registration_number": "PT-777777",
+                "product_name": "panel_1c",
+                "registration_email": "licence@romashka.example",
+            }
+        )
+        self.consume(contract, date(2026, 10, 14), 198, 5610.0)
+        upd = self.env["miko.support.upd"].generate_for_month(2026, 10, contract.ids)
+        upd.tracking_number = "12345678901234"
+        upd.action_mark_posted()
+        mails = self.env["mail.mail"].search(
+            [("model", "=", "miko.support.upd"), ("res_id", "=", upd.id)]
+        )
+        recipients = mails.mapped("email_to") + mails.recipient_ids.mapped("email")
+        self.assertIn("licence@romashka.example", ",".join(filter(None, recipients)))
