@@ -484,3 +484,17 @@ class TestUpdEmailCopy(MikoUpdCommon):
         )
         recipients = mails.mapped("email_to") + mails.recipient_ids.mapped("email")
         self.assertIn("licence@romashka.example", ",".join(filter(None, recipients)))
+
+
+@tagged("post_install", "-at_install")
+class TestEngineerTour(MikoSupportCommon, HttpCase):
+    def test_engineer_logs_an_activity_from_the_work_menu(self):
+        contract = self.create_contract()
+        self.engineer.write({"tz": "UTC", "lang": "ru_RU"})
+        self.start_tour("/odoo", "miko_engineer_day", login=self.engineer.login)
+        activity = self.env["miko.support.activity"].search(
+            [("subject", "=", "Звонок из тура инженера")]
+        )
+        self.assertEqual(activity.contract_id, contract)
+        self.assertEqual(activity.user_id, self.engineer)
+        self.assertEqual(activity.raw_seconds, 20 * 60)
