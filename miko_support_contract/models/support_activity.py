@@ -106,7 +106,6 @@ class SupportActivity(models.Model):
         help="Work on a confirmed bug of the vendor's own release: shown, never billed.",
     )
     vendor_bug_proposed = fields.Boolean(
-        string="Vendor Bug Proposed",
         copy=False,
         help="An engineer proposes the work as a vendor bug; a support manager confirms it "
         "(the vendor recognises its bug) before it stops being billed.",

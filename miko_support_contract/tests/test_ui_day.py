@@ -211,7 +211,7 @@ class TestFinanceStatement(StatementCommon):
         data = {**action["data"], "context": action["context"]}
         html, _format = (
             self.env["ir.actions.report"]
-            .with_context(action["context"])
+            .with_context(**action["context"])
             ._render_qweb_html(action["report_name"], None, data=data)
         )
         self.assertIn("Удалённое подключение [p1]", html.decode())
