@@ -294,7 +294,6 @@ def write_config(odoo_root, name="odoo.conf", **extra):
         "db_host": "127.0.0.1",
         "db_port": PG_PORT,
         "db_user": PG_USER,
-        "db_password": "False",
         "addons_path": addons_path(odoo_root),
         "data_dir": LOCAL / "data",
         "admin_passwd": "admin",
@@ -312,14 +311,67 @@ def odoo_cmd(conf, *args):
     return [sys.executable, "-m", "odoo", "-c", str(conf), *args]
 
 
+class StepFailed(Exception):
+    """A step failed; ``cause`` names it and ``log_file`` holds its details."""
+
+    def __init__(self, cause, log_file=None):
+        super().__init__(cause)
+        self.cause = cause
+        self.log_file = log_file
+
+
+def first_error(log_file):
+    """The cause of a failed Odoo run, from its log: the exception that started the traceback
+    (with the one it ended in), else the first ERROR/CRITICAL line."""
+    with contextlib.suppress(OSError):
+        lines = Path(log_file).read_text(errors="replace").splitlines()
+        raised = [line.strip() for line in lines if re.match(r"^[\w.]+(Error|Exception): ", line)]
+        if raised:
+            first, last = raised[0], raised[-1]
+            return first if first == last else f"{first} (then {last})"
+        for line in lines:
+            if re.search(r" (ERROR|CRITICAL) ", line):
+                return re.sub(r"^\S+ \S+ \d+ (ERROR|CRITICAL) \S+ [\w.]+: ", "", line).strip()[:300]
+    return None
+
+
 def install_addon(env, conf, db, with_demo=True, log_file=None):
     args = odoo_cmd(conf, "-d", db, "-i", ADDON, "--stop-after-init", "--load-language=ru_RU")
     if with_demo:
         args.append("--with-demo")
-    if log_file:
-        args.append(f"--logfile={log_file}")
-    log(f"installing {ADDON} into database {db}" + (" with demo data" if with_demo else ""))
-    subprocess.run(args, env=env, check=True)
+    log_file = log_file or LOCAL / f"install-{db}.log"
+    args.append(f"--logfile={log_file}")
+    log(
+        f"installing {ADDON} into database {db}"
+        + (" with demo data" if with_demo else "")
+        + f" (log: {log_file})"
+    )
+    if subprocess.run(args, env=env, check=False).returncode:
+        cause = first_error(log_file) or "Odoo stopped with an error"
+        raise StepFailed(f"installing {ADDON} into {db} failed: {cause}", log_file)
+
+
+def demo_db_problem(bindir, db):
+    """Why the demo database cannot be served as it is (``None`` when it can): a database left
+    without the addon, half-installed (an install that failed) or without its demo data."""
+    try:
+        row = psql(
+            bindir,
+            f"SELECT state || '|' || demo::text FROM ir_module_module WHERE name = '{ADDON}'",
+            db=db,
+        )
+    except subprocess.CalledProcessError:
+        return "it has no Odoo tables (an install stopped half-way)"
+    if not row:
+        return f"{ADDON} is not in it"
+    state, demo = row.split("|")
+    if state != "installed":
+        return f"{ADDON} is {state.replace('_', ' ')}, not installed (an install stopped half-way)"
+    if demo not in ("true", "t"):
+        return "it has no demo data"
+    if psql(bindir, "SELECT 1 FROM res_users WHERE login = 'volkov'", db=db) != "1":
+        return "its demo users are missing"
+    return None
 
 
 def addon_problems(log_file):
@@ -338,6 +390,11 @@ def cmd_run(args):
     ensure_requirements(["requirements.txt"])
     bindir = ensure_cluster()
     conf = write_config(odoo_root)
+    if db_exists(bindir, DEMO_DB):
+        problem = demo_db_problem(bindir, DEMO_DB)
+        if problem:
+            log(f"database {DEMO_DB} cannot be served: {problem}; creating it again")
+            drop_db(bindir, DEMO_DB)
     if not db_exists(bindir, DEMO_DB):
         install_addon(env, conf, DEMO_DB, with_demo=True)
     elif args.update:
@@ -374,14 +431,40 @@ def wait_http(port, timeout=180):
     die(f"Odoo did not answer on :{port}/web/login within {timeout}s (see .local/odoo.log)")
 
 
-def cmd_stop(_args):
+def stop_odoo(timeout=30):
+    """Stop the background Odoo and wait until it has exited (its crons use the database)."""
     pid_file = LOCAL / "odoo.pid"
-    if pid_file.exists():
-        with contextlib.suppress(ProcessLookupError, ValueError):
-            os.killpg(int(pid_file.read_text()), signal.SIGTERM)
-        pid_file.unlink()
+    if not pid_file.exists():
+        return
+    with contextlib.suppress(ValueError):
+        pid = int(pid_file.read_text())
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGTERM)
+            deadline = time.time() + timeout
+            while time.time() < deadline:
+                os.killpg(pid, 0)  # ProcessLookupError once the whole group is gone
+                time.sleep(0.2)
+            log(f"Odoo (pid {pid}) did not stop within {timeout}s: killing it")
+            os.killpg(pid, signal.SIGKILL)
+    pid_file.unlink()
+
+
+def cmd_stop(_args):
+    stop_odoo()  # before PostgreSQL, or its crons die on a closed connection
     if (PGDATA / "PG_VERSION").exists():
         run_pg([pg_bindir() / "pg_ctl", "-D", PGDATA, "-m", "fast", "stop"], check=False)
+    return 0
+
+
+def cmd_reset(_args):
+    """Drop the local demo database: the next ``./miko run`` creates it again."""
+    stop_odoo()
+    bindir = ensure_cluster()
+    if db_exists(bindir, DEMO_DB):
+        drop_db(bindir, DEMO_DB)
+        log(f"database {DEMO_DB} dropped; ./miko run creates it again with the demo data")
+    else:
+        log(f"there is no database {DEMO_DB}; ./miko run creates it")
     return 0
 
 
@@ -517,10 +600,21 @@ def main():
     test.set_defaults(func=cmd_test)
     stop = sub.add_parser("stop", help="stop the background Odoo and the PostgreSQL cluster")
     stop.set_defaults(func=cmd_stop)
+    reset = sub.add_parser("reset", help="drop the local demo database (./miko run recreates it)")
+    reset.set_defaults(func=cmd_reset)
     args = parser.parse_args()
-    if getpass.getuser() == "root" and args.command in ("run", "test"):
+    if getpass.getuser() == "root" and args.command in ("run", "test", "reset"):
         log("running as root: PostgreSQL runs as the 'postgres' system user")
-    sys.exit(args.func(args) or 0)
+    try:
+        code = args.func(args) or 0
+    except StepFailed as error:
+        die(f"{error.cause} (details: {error.log_file})" if error.log_file else error.cause, 1)
+    except subprocess.CalledProcessError as error:
+        command = " ".join(str(part) for part in error.cmd[:4])
+        die(f"`{command} …` exited with status {error.returncode} (its output is above)", 1)
+    except KeyboardInterrupt:
+        die("interrupted", 130)
+    sys.exit(code)
 
 
 if __name__ == "__main__":

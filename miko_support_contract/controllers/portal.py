@@ -3,8 +3,11 @@ from datetime import date, timedelta
 from odoo import fields, http
 from odoo.exceptions import AccessError, MissingError, UserError
 from odoo.http import request
+from odoo.tools.misc import format_date, formatLang
 
 from odoo.addons.portal.controllers.portal import CustomerPortal
+
+from ..rules import balance_chart
 
 CHART_DAYS = 90
 
@@ -173,17 +176,13 @@ def _contract_upds(contract):
 
 
 def _balance_points(contract, today):
-    """Points of an SVG polyline of the balance over the last days (600 × 120 box)."""
+    """The balance chart of the last days with its axes, labels in the visitor's language."""
     start = today - timedelta(days=CHART_DAYS)
-    balances = contract._daily_balances(start, today)
-    if not balances:
-        return {"points": "", "min": 0.0, "max": 0.0}
-    low, high = min(balances), max(balances)
-    span = (high - low) or 1.0
-    step = 600.0 / max(len(balances) - 1, 1)
-    points = " ".join(
-        f"{index * step:.1f},{120 - (value - low) / span * 110 - 5:.1f}"
-        for index, value in enumerate(balances)
-    )
-    zero = 120 - (0 - low) / span * 110 - 5 if low < 0 < high else None
-    return {"points": points, "min": low, "max": high, "zero": zero}
+    chart = balance_chart.balance_chart(contract._daily_balances(start, today), start)
+    env = request.env if request else contract.env
+    chart["x_labels"] = [(x, format_date(env, day)) for x, day in chart["x_ticks"]]
+    chart["y_labels"] = [
+        (y, formatLang(env, amount, currency_obj=contract.currency_id))
+        for y, amount in chart["y_ticks"]
+    ]
+    return chart

@@ -1,11 +1,10 @@
 from datetime import UTC
-from email.utils import formataddr
 from zoneinfo import ZoneInfo
 
 from odoo import fields, http
 from odoo.http import request
 from odoo.tools import plaintext2html
-from odoo.tools.mail import single_email_re
+from odoo.tools.mail import formataddr, single_email_re
 
 from ..rules import business_hours, phones
 
@@ -103,7 +102,7 @@ class SupportRequestController(http.Controller):
             if not values[name]
         }
         for name in ("phone", "phone_other"):
-            if values[name] and not phones.normalize_phone(values[name]):
+            if values[name] and not phones.normalize_subscriber_phone(values[name]):
                 errors[name] = env._(
                     "%(phone)s is not a phone number: write it as +7 495 123-45-67.",
                     phone=values[name],

@@ -195,6 +195,18 @@ class ProjectTask(models.Model):
     # Actions
     # ------------------------------------------------------------------------------------------
     def action_miko_start_work(self):
+        """The user takes the request: they join its assignees, a request still in the first
+        stage moves to the next one (which records the start), and the start is recorded."""
+        user = self.env.user
+        for task in self:
+            vals = {}
+            if not user.share and user not in task.user_ids:
+                vals["user_ids"] = [fields.Command.link(user.id)]
+            stages = task.project_id.type_ids.sorted("sequence")
+            if len(stages) > 1 and task.stage_id in (stages[0], self.env["project.task.type"]):
+                vals["stage_id"] = stages[1].id
+            if vals:
+                task.write(vals)
         self._miko_start_work()
 
     # ------------------------------------------------------------------------------------------
@@ -323,37 +335,34 @@ class ProjectTask(models.Model):
         return result
 
     def _miko_register_email(self, message):
-        """An e-mail sent or received on the request: an activity of the time it took.
+        """A letter an engineer sent on the request: an activity of the time it took.
 
-        Sent by an engineer (a comment, not an internal note) it is an outgoing e-mail of that
-        engineer; received from the customer it is an incoming e-mail of the request's assignee.
-        The time spent starts at the message and lasts the configured default (5 minutes); the
-        engineer corrects the end when it took longer.
+        Only outgoing letters are work billed to the customer (a comment of an engineer, not an
+        internal note): an incoming e-mail of the customer is not, and neither is a comment of an
+        internal user outside the support groups (it is kept as any chatter message). The time
+        spent starts at the message and lasts the configured default (5 minutes); the engineer
+        corrects the end when it took longer.
         """
         self.ensure_one()
         if message.message_type not in ("email", "comment") or message.subtype_id.internal:
             return
         if not message.subtype_id:
             return
-        author_users = message.author_id.user_ids.filtered(lambda u: not u.share)
-        if author_users:
-            engineer, kind = author_users[0], "email_out"
-            recipients = message.partner_ids
-            subject = "Исходящее письмо №{number} для {names}".format(
-                number=message.id,
-                names=", ".join(
-                    f"{partner.name} <{partner.email}>" if partner.email else partner.name
-                    for partner in recipients
-                )
-                or self.miko_contract_id.partner_id.name,
-            )
-        else:
-            engineer, kind = self.user_ids[:1], "email_in"
-            author = message.author_id
-            sender = message.email_from or (author.email if author else "")
-            subject = f"Входящее письмо №{message.id} от {sender}"
-        if not engineer:
+        engineers = message.author_id.user_ids.filtered(
+            lambda u: not u.share and u.has_group("miko_support_contract.group_engineer")
+        )
+        if not engineers:
             return
+        engineer, kind = engineers[0], "email_out"
+        recipients = message.partner_ids
+        subject = "Исходящее письмо №{number} для {names}".format(
+            number=message.id,
+            names=", ".join(
+                f"{partner.name} <{partner.email}>" if partner.email else partner.name
+                for partner in recipients
+            )
+            or self.miko_contract_id.partner_id.name,
+        )
         minutes = int(
             self.env["ir.config_parameter"]
             .sudo()

@@ -62,11 +62,13 @@ class SupportActivity(models.Model):
 
     # no single-column indexes on contract and company: ``_billing_group_idx`` leads with the
     # contract, a company matches most rows; every index costs each of the million inserts
+    # no ``check_company``: ``company_id`` is the contract's, so the company domain it would add
+    # reads an empty company on a new activity and offers no contract at all; record rules keep
+    # the choice to the user's companies
     contract_id = fields.Many2one(
         "miko.support.contract",
         required=True,
         ondelete="restrict",
-        check_company=True,
     )
     company_id = fields.Many2one(related="contract_id.company_id", store=True)
     partner_id = fields.Many2one(
@@ -102,6 +104,11 @@ class SupportActivity(models.Model):
     is_vendor_bug = fields.Boolean(
         string="Vendor Bug",
         help="Work on a confirmed bug of the vendor's own release: shown, never billed.",
+    )
+    vendor_bug_proposed = fields.Boolean(
+        copy=False,
+        help="An engineer proposes the work as a vendor bug; a support manager confirms it "
+        "(the vendor recognises its bug) before it stops being billed.",
     )
     bug_reference = fields.Char()
     bug_release = fields.Char(string="Release")
@@ -341,6 +348,8 @@ class SupportActivity(models.Model):
     # ------------------------------------------------------------------------------------------
     @api.model_create_multi
     def create(self, vals_list):
+        if any(vals.get("is_vendor_bug") for vals in vals_list):
+            self._check_vendor_bug_confirmer()
         for vals in vals_list:
             for name in ("date_begin", "date_end"):
                 if vals.get(name):
@@ -354,6 +363,8 @@ class SupportActivity(models.Model):
         return activities
 
     def write(self, vals):
+        if "is_vendor_bug" in vals:
+            self._check_vendor_bug_confirmer()
         for name in ("date_begin", "date_end"):
             if vals.get(name):
                 vals[name] = fields.Datetime.to_datetime(vals[name]).replace(microsecond=0)
@@ -396,16 +407,55 @@ class SupportActivity(models.Model):
         if not (bug_reference or "").strip():
             raise UserError(self.env._('Fill in "Bug Reference" to mark work as a vendor bug.'))
         self.write(
-            {"is_vendor_bug": True, "bug_reference": bug_reference, "bug_release": bug_release}
+            {
+                "is_vendor_bug": True,
+                "vendor_bug_proposed": False,
+                "bug_reference": bug_reference,
+                "bug_release": bug_release,
+            }
         )
         contracts = self.contract_id.sudo()
         contracts._bill_pending_days()
         contracts._post_consumption(credit_kind="credit")
         return True
 
+    def action_propose_vendor_bug(self, bug_reference, bug_release=False):
+        """An engineer proposes the activities as work on a vendor bug, for a manager to
+        confirm."""
+        if not (bug_reference or "").strip():
+            raise UserError(self.env._('Fill in "Bug Reference" to mark work as a vendor bug.'))
+        self.write(
+            {
+                "vendor_bug_proposed": True,
+                "bug_reference": bug_reference,
+                "bug_release": bug_release,
+            }
+        )
+        return True
+
+    def action_confirm_vendor_bug(self):
+        """A support manager confirms the proposed vendor bug of the activities."""
+        for activity in self.filtered(lambda a: not a.is_vendor_bug):
+            activity.action_mark_vendor_bug(activity.bug_reference, activity.bug_release)
+        return True
+
     # ------------------------------------------------------------------------------------------
     # Business methods
     # ------------------------------------------------------------------------------------------
+    def _check_vendor_bug_confirmer(self):
+        """Clause 7.4: the vendor recognises its bug, so only a support manager marks (or
+        unmarks) work as a vendor bug; an engineer proposes it."""
+        if self.env.su or self.env.user.has_group("miko_support_contract.group_manager"):
+            return
+        raise UserError(
+            self.env._(
+                "%(activities)s: only a support manager may set «%(field)s»; propose the vendor "
+                "bug for a manager to confirm.",
+                activities=", ".join(self.mapped("display_name")) or self._description,
+                field=self._fields["is_vendor_bug"].get_description(self.env)["string"],
+            )
+        )
+
     def _support_tz_name(self):
         company = self.company_id or self.contract_id.company_id or self.env.company
         return company.miko_support_tz or intervals.MOSCOW

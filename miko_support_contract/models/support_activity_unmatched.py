@@ -139,6 +139,24 @@ class SupportActivityUnmatched(models.Model):
         self.filtered(lambda item: item.state == "ignored").state = "open"
         return True
 
+    def _remember_caller_phone(self):
+        """Add the caller's number to the customer: as its phone when it has none, else as a
+        contact of its own; the customer's main phone is never overwritten."""
+        customer = self.contract_id.partner_id.commercial_partner_id.sudo()
+        if not customer.phone:
+            customer.phone = self.customer_ref
+            return customer
+        return customer.create(
+            {
+                "name": self.env._(
+                    "Phone %(phone)s (remembered from a call)", phone=self.customer_ref
+                ),
+                "parent_id": customer.id,
+                "type": "other",
+                "phone": self.customer_ref,
+            }
+        )
+
     def _remember_mapping(self):
         self.ensure_one()
         if self.reason == "engineer" and self.engineer_ref:
@@ -148,9 +166,12 @@ class SupportActivityUnmatched(models.Model):
         elif self.reason == "customer" and self.customer_ref:
             if self.source == "pbx":
                 key = phones.normalize_phone(self.customer_ref)
-                partners = self.env["res.partner"].search([("miko_phone_key", "=", key)])
-                if not partners:
-                    self.contract_id.partner_id.sudo().phone = self.customer_ref
+                customer = self.contract_id.partner_id.commercial_partner_id
+                known = self.env["res.partner"].search_count(
+                    [("miko_phone_key", "=", key), ("id", "child_of", customer.ids)], limit=1
+                )
+                if key and not known:
+                    self._remember_caller_phone()
             else:
                 self.env["miko.support.remote.device"].create(
                     {

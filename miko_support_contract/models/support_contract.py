@@ -6,6 +6,7 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, split_every
+from odoo.tools.misc import formatLang
 
 from ..rules import RuleError, business_hours, money
 
@@ -605,7 +606,9 @@ class SupportContract(models.Model):
             self.env._(
                 "Prepayment for technical support under contract %(contract)s, %(hours)s h",
                 contract=self.name,
-                hours=quantity.normalize(),
+                hours=formatLang(
+                    self.env, float(quantity), digits=money.significant_places(quantity)
+                ),
             )
             if hours
             else self.env._(
@@ -638,6 +641,11 @@ class SupportContract(models.Model):
                     "company_id": company.id,
                     "miko_contract_id": self.id,
                     "invoice_origin": self.name,
+                    **(
+                        {"journal_id": company._miko_prepayment_journal().id}
+                        if move_type == "out_invoice"
+                        else {}
+                    ),
                     "invoice_line_ids": [fields.Command.create(line_vals)],
                 }
             )

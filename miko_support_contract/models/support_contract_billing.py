@@ -17,7 +17,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.orm.identifiers import NewId
 from odoo.tools import SQL
 
-from ..rules import intervals, money
+from ..rules import intervals, money, spreadsheet
 from ..rules.source_files import csv_safe_cell
 from .support_activity import ACTIVITY_KIND_CODES, numbered_blocks_sql
 
@@ -1017,6 +1017,17 @@ class SupportContract(models.Model):
         bold = workbook.add_format({"bold": True})
         money_format = workbook.add_format({"num_format": "#,##0.00"})
         day_format = workbook.add_format({"bold": True, "bg_color": "#EEEEEE"})
+        lang = env["res.lang"]._get_data(code=env.lang or "en_US")
+        date_pattern = spreadsheet.excel_date_format(lang.date_format or "%Y-%m-%d")
+        time_pattern = spreadsheet.excel_date_format(lang.time_format or "%H:%M:%S")
+        date_cell = workbook.add_format({"num_format": date_pattern})
+        day_date_cell = workbook.add_format(
+            {"num_format": date_pattern, "bold": True, "bg_color": "#EEEEEE"}
+        )
+        day_money_format = workbook.add_format(
+            {"num_format": "#,##0.00", "bold": True, "bg_color": "#EEEEEE"}
+        )
+        moment_cell = workbook.add_format({"num_format": f"{date_pattern} {time_pattern}"})
         row = 0
         sheet.write_string(
             row, 0, env._("Statement of account under the technical support contract"), bold
@@ -1046,25 +1057,26 @@ class SupportContract(models.Model):
             env._("Organisation"),
             env._("Description"),
             env._("Charged"),
+            env._("Amount, %(currency)s", currency=self.currency_id.symbol),
         ]
         for column, header in enumerate(headers):
             sheet.write_string(row, column, header, bold)
         row += 1
         for day in statement["days"]:
-            sheet.write_string(row, 0, day["date"], day_format)
+            day_date = fields.Date.to_date(day["date"])
+            sheet.write_datetime(row, 0, day_date, day_date_cell)
             sheet.write_string(row, 1, env._("Billed for the day (union of intervals)"), day_format)
             sheet.write_number(row, 4, day["billed_minutes"], day_format)
-            sheet.write_number(row, 6, day["amount"], money_format)
+            sheet.write_number(row, 11, day["amount"], day_money_format)
             row += 1
             for line in day["lines"]:
-                values = [
-                    day["date"],
-                    line["subject"],
-                    line["start"],
-                    line["end"],
-                ]
-                for column, value in enumerate(values):
-                    sheet.write_string(row, column, csv_safe_cell(value))
+                sheet.write_datetime(row, 0, day_date, date_cell)
+                sheet.write_string(row, 1, csv_safe_cell(line["subject"]))
+                for column, key in ((2, "start"), (3, "end")):
+                    if line[key]:
+                        sheet.write_datetime(
+                            row, column, datetime.fromisoformat(line[key]), moment_cell
+                        )
                 sheet.write_number(row, 4, line["raw_minutes"])
                 if line["block"]:
                     sheet.write_number(row, 5, line["block"])
@@ -1089,11 +1101,13 @@ class SupportContract(models.Model):
         ]
         for label, amount in totals:
             sheet.write_string(row, 1, label, bold)
-            sheet.write_number(row, 6, amount, money_format)
+            sheet.write_number(row, 11, amount, money_format)
             row += 1
+        sheet.set_column(0, 0, 12)
         sheet.set_column(1, 1, 45)
         sheet.set_column(2, 3, 20)
         sheet.set_column(9, 9, 60)
+        sheet.set_column(11, 11, 14)
         workbook.close()
         return buffer.getvalue()
 
@@ -1282,6 +1296,9 @@ class ReportSupportStatement(models.AbstractModel):
         today = fields.Date.context_today(self)
         date_to = fields.Date.to_date(data.get("date_to")) or today
         date_from = fields.Date.to_date(data.get("date_from")) or date_to - timedelta(days=30)
+        # a report action with data (the statement wizard) reaches /report/pdf without ids in its
+        # path: they travel in its context
+        docids = docids or (data.get("context") or {}).get("active_ids") or []
         docs = self.env["miko.support.contract"].browse(docids)
         return {
             "doc_ids": docids,

@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from ..rules import money
+
 
 class SupportRate(models.Model):
     _name = "miko.support.rate"
@@ -38,3 +40,22 @@ class SupportRate(models.Model):
                         charged=last_charged,
                     )
                 )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        rates = super().create(vals_list)
+        rates._set_default_low_balance_amount()
+        return rates
+
+    def _set_default_low_balance_amount(self):
+        """A contract whose low-balance threshold in money was left at 0 gets, with its first
+        rate, the worth of its threshold in minutes (120 by default: two hours), so the early
+        statement goes out before the wallet is empty, not at zero."""
+        for rate in self:
+            contract = rate.contract_id.sudo()
+            if contract.low_balance_type != "amount" or contract.low_balance_amount:
+                continue
+            if len(contract.rate_ids) > 1:
+                continue  # a threshold of 0 kept while rates changed was chosen
+            amount = money.minutes_amount(contract.low_balance_minutes or 0, rate.hourly_rate)
+            contract.low_balance_amount = float(amount)

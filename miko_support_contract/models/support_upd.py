@@ -12,6 +12,7 @@ import pytz
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
+from odoo.tools.misc import formatLang
 
 from ..edi import provider_for
 from ..rules import RuleError, money, upd_xml
@@ -801,6 +802,16 @@ class SupportUpd(models.Model):
             middle_name=name_parts[-1] if is_entrepreneur and len(name_parts) >= 3 else None,
         )
 
+    def _print_number(self, value, digits=2):
+        """A number of the printed form in its reader's (the buyer's) format: «3 666,67» in
+        Russian; ``digits=None`` prints the places the value needs (minutes: «110»)."""
+        self.ensure_one()
+        value = Decimal(str(value or 0))
+        if digits is None:
+            digits = money.significant_places(value)
+        env = self.with_context(lang=self.partner_id.lang or "ru_RU").env
+        return formatLang(env, float(value), digits=digits)
+
     @api.model
     def _partner_address(self, partner):
         """One-line address of the UPD (postal address when given, else the legal one)."""
@@ -1113,13 +1124,21 @@ class SupportUpd(models.Model):
             self.id, email_values={"attachment_ids": [fields.Command.link(attachment.id)]}
         )
 
+    def _registration_emails(self):
+        """The registration e-mails of the UPD's contract and of its licences (clause 4.3 names
+        the licence's), each once."""
+        self.ensure_one()
+        contract = self.contract_id.sudo()
+        emails = [contract.registration_email, *contract.licence_ids.mapped("registration_email")]
+        return list(dict.fromkeys(email.strip() for email in emails if email and email.strip()))
+
     def _post_send_email_copy(self):
-        """E-mail copy of the UPD to the contract's registration e-mail."""
+        """E-mail copy of the UPD to the registration e-mails of the contract and licences."""
         template = self.env.ref("miko_support_contract.mail_template_upd_copy")
-        for upd in self.filtered(lambda u: u.contract_id.sudo().registration_email):
-            template.sudo().send_mail(
-                upd.id, email_values={"email_to": upd.contract_id.sudo().registration_email}
-            )
+        for upd in self:
+            emails = upd._registration_emails()
+            if emails:
+                template.sudo().send_mail(upd.id, email_values={"email_to": ",".join(emails)})
 
     def _form103_csv(self):
         """Russian Post list of registered mail (form 103 columns), windows-1251, «;»."""

@@ -82,3 +82,41 @@ def allocate_cumulative(
         amounts.append((day, rounded - billed))
         billed = rounded
     return amounts
+
+
+def significant_places(value, max_places=6) -> int:
+    """Decimal places ``value`` needs to be shown without trailing zeros: ``10`` -> 0 (never the
+    ``1E+1`` of a normalised ``Decimal``), ``1.50`` -> 1, at most ``max_places``."""
+    exponent = to_decimal(value, max_places).normalize().as_tuple().exponent
+    return max(0, min(max_places, -exponent))
+
+
+RUBLE_FORMS = ("рубль", "рубля", "рублей")
+KOPECK_FORMS = ("копейка", "копейки", "копеек")
+
+
+def plural_ru(number: int, forms) -> str:
+    """The Russian form of a noun after ``number``: 1 рубль, 2 рубля, 5 рублей, 11 рублей."""
+    number = abs(number)
+    if number % 10 == 1 and number % 100 != 11:
+        return forms[0]
+    if 2 <= number % 10 <= 4 and not 12 <= number % 100 <= 14:
+        return forms[1]
+    return forms[2]
+
+
+def amount_in_words_ru(amount) -> str:
+    """A ruble amount as written on Russian payment documents, rubles in words (``num2words``)
+    and kopecks in figures: ``17000`` -> «Семнадцать тысяч рублей 00 копеек»."""
+    from num2words import num2words
+
+    amount = to_decimal(amount).quantize(CENT, ROUND_HALF_UP)
+    sign = "минус " if amount < 0 else ""
+    amount = abs(amount)
+    rubles = int(amount)
+    kopecks = int((amount - rubles) * 100)
+    text = (
+        f"{sign}{num2words(rubles, lang='ru')} {plural_ru(rubles, RUBLE_FORMS)} "
+        f"{kopecks:02d} {plural_ru(kopecks, KOPECK_FORMS)}"
+    )
+    return text[0].upper() + text[1:]

@@ -84,3 +84,13 @@ def complete_local_number(value, city_code, extension_length=None):
     if extension_length and len(digits) <= extension_length:
         return value
     return _zone7(code + digits) or value
+
+
+def normalize_subscriber_phone(value):
+    """The comparable form of a number a person can be called back on from outside, or
+    ``None``: a full number of zone 7 or an international one; a short internal extension
+    (``"123"``) is refused."""
+    number = normalize_phone(value)
+    if number and (number.startswith("+") or len(number) == 11):
+        return number
+    return None

@@ -17,3 +17,17 @@ from . import test_month_close_kill
 from . import test_upd_edi_idempotence
 from . import test_capture_real
 from . import test_capture_source
+from . import test_ui_day
+from . import test_activity_import
+from . import test_billing_queue
+from . import test_billing_sql
+from . import test_rules_balance_chart
+from . import test_rules_business_hours
+from . import test_rules_capture
+from . import test_rules_capture_real
+from . import test_rules_intervals
+from . import test_rules_money
+from . import test_rules_payment_qr
+from . import test_rules_requisites
+from . import test_rules_upd_xml
+from . import test_upd_queries

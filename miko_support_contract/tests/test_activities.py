@@ -509,7 +509,7 @@ class TestEmailCapture(MikoSupportCommon):
     def email_activities(self):
         return self.env["miko.support.activity"].search([("source", "=", "email")])
 
-    def test_sent_and_received_emails_become_activities(self):
+    def test_sent_emails_become_activities_received_ones_do_not(self):
         self.env["ir.config_parameter"].sudo().set_param("miko_support_contract.email_minutes", "7")
         sent = self.request.with_user(self.engineer).message_post(
             body="Проверьте настройки",
@@ -528,7 +528,7 @@ class TestEmailCapture(MikoSupportCommon):
             body="internal", message_type="comment", subtype_xmlid="mail.mt_note"
         )
         activities = self.email_activities()
-        self.assertEqual(len(activities), 2)
+        self.assertEqual(len(activities), 1, "only the outgoing letter is billed")
         out = activities.filtered(lambda a: a.source_ref == str(sent.id))
         self.assertEqual(
             (out.kind, out.user_id, out.request_id), ("email_out", self.engineer, self.request)
@@ -538,13 +538,11 @@ class TestEmailCapture(MikoSupportCommon):
             out.subject, f"Исходящее письмо №{sent.id} для {contact.name} <{contact.email}>"
         )
         self.assertEqual(out.raw_seconds, 7 * 60)
-        incoming = activities.filtered(lambda a: a.source_ref == str(received.id))
-        self.assertEqual((incoming.kind, incoming.user_id), ("email_in", self.engineer))
-        self.assertIn("m@romashka.example", incoming.subject)
+        self.assertFalse(activities.filtered(lambda a: a.source_ref == str(received.id)))
         # the engineer corrects the time spent; posting again changes nothing
         out.with_user(self.engineer).date_end = out.date_begin + timedelta(minutes=20)
         self.assertEqual(out.raw_seconds, 20 * 60)
-        self.assertEqual(len(self.email_activities()), 2)
+        self.assertEqual(len(self.email_activities()), 1)
 
     def test_whole_request_marked_as_vendor_bug(self):
         self.request.with_user(self.engineer).message_post(
@@ -563,7 +561,12 @@ class TestEmailCapture(MikoSupportCommon):
             .create({"bug_reference": "BUG-77", "bug_release": "2026.3"})
         )
         wizard.action_confirm()
-        self.assertTrue(self.email_activities().is_vendor_bug)
+        # the engineer proposes, a support manager confirms (clause 7.4)
+        activity = self.email_activities()
+        self.assertEqual((activity.vendor_bug_proposed, activity.is_vendor_bug), (True, False))
+        self.assertIn("BUG-77", self.request.message_ids[0].body)
+        self.assertFalse(self.contract.entry_ids.filtered(lambda e: e.kind == "credit"))
+        activity.action_confirm_vendor_bug()
+        self.assertTrue(activity.is_vendor_bug)
         credit = self.contract.entry_ids.filtered(lambda e: e.kind == "credit")
         self.assertEqual((credit.minutes, credit.amount), (-5, -charged.amount))
-        self.assertIn("BUG-77", self.request.message_ids[0].body)

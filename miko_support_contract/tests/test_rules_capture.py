@@ -14,7 +14,10 @@ from hypothesis import strategies as st
 
 from odoo.addons.miko_support_contract.rules import RuleError
 from odoo.addons.miko_support_contract.rules.pbx_cdr import channel_peer, parse_master_csv
-from odoo.addons.miko_support_contract.rules.phones import normalize_phone
+from odoo.addons.miko_support_contract.rules.phones import (
+    normalize_phone,
+    normalize_subscriber_phone,
+)
 from odoo.addons.miko_support_contract.rules.source_files import (
     csv_safe_cell,
     decode_text,
@@ -577,3 +580,19 @@ def test_teamviewer_json_oversize_refused():
 def test_teamviewer_json_too_deep_is_refused():
     with pytest.raises(RuleError):
         parse_connections_json(b"[" * 200_000 + b"]" * 200_000)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("+7 (985) 123-45-67", "79851234567"),
+        ("8 495 111-22-33", "74951112233"),
+        ("+49 30 1234567", "+49301234567"),
+        ("123", None),
+        ("101", None),
+        ("12345", None),
+        ("", None),
+    ],
+)
+def test_subscriber_phone_refuses_extensions(value, expected):
+    assert normalize_subscriber_phone(value) == expected

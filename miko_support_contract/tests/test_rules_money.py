@@ -144,3 +144,25 @@ def test_allocate_cumulative_running_sums_are_exact(rows):
         own = money.minutes_amount(rows[index][0], rows[index][1])
         assert abs(amount - own) <= Decimal("0.01")
     assert sum((amount for _day, amount in allocated), Decimal("0.00")) == exact_rounded(rows)
+
+
+@pytest.mark.parametrize(
+    ("amount", "words"),
+    [
+        (17000, "Семнадцать тысяч рублей 00 копеек"),
+        (Decimal("1.01"), "Один рубль 01 копейка"),
+        (Decimal("22.42"), "Двадцать два рубля 42 копейки"),
+        (Decimal("111.11"), "Сто одиннадцать рублей 11 копеек"),
+        (1700.5, "Одна тысяча семьсот рублей 50 копеек"),
+    ],
+)
+def test_amount_in_words_ru_as_on_a_payment_document(amount, words):
+    assert money.amount_in_words_ru(amount) == words
+
+
+@pytest.mark.parametrize(
+    ("value", "places"),
+    [(Decimal("1E+1"), 0), (Decimal("10.00"), 0), (10.0, 0), (1.5, 1), (Decimal("0.25"), 2)],
+)
+def test_significant_places_never_scientific(value, places):
+    assert money.significant_places(value) == places

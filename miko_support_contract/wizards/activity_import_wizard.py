@@ -1,6 +1,7 @@
 import base64
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 UPLOAD_KINDS = ("mikopbx_sqlite", "asterisk_csv", "freepbx_csv", "teamviewer_csv")
 
@@ -26,7 +27,9 @@ class ActivityImportWizard(models.TransientModel):
         help="The PBX or TeamViewer account the file comes from: its kind, time zone, city code "
         "and extension length are used, and the summary is posted on it.",
     )
-    file = fields.Binary(required=True, attachment=False)
+    # required in the form only: the import clears the file once read, and a required column
+    # refuses that write ("Missing required value") and rolls the whole import back
+    file = fields.Binary(attachment=False)
     filename = fields.Char()
     tz = fields.Selection(
         "_tz_selection",
@@ -59,6 +62,14 @@ class ActivityImportWizard(models.TransientModel):
         return self.env["res.partner"]._fields["tz"]._description_selection(self.env)
 
     def _run_import(self):
+        if not self.file:
+            raise UserError(
+                self.env._(
+                    "%(wizard)s: the field «%(field)s» is empty; choose the file to import.",
+                    wizard=self.env["ir.model"]._get(self._name).name,
+                    field=self._fields["file"].get_description(self.env)["string"],
+                )
+            )
         Activity = self.env["miko.support.activity"]
         Activity._check_upload_size(len(self.file or b""), encoded=True)
         data = base64.b64decode(self.file or b"")

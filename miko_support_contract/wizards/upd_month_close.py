@@ -2,7 +2,20 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 
-MONTHS = [(str(number), str(number)) for number in range(1, 13)]
+MONTHS = [
+    ("1", "January"),
+    ("2", "February"),
+    ("3", "March"),
+    ("4", "April"),
+    ("5", "May"),
+    ("6", "June"),
+    ("7", "July"),
+    ("8", "August"),
+    ("9", "September"),
+    ("10", "October"),
+    ("11", "November"),
+    ("12", "December"),
+]
 
 
 class UpdMonthClose(models.TransientModel):
@@ -38,7 +51,12 @@ class UpdMonthClose(models.TransientModel):
         return self.env["miko.support.contract"]._month_bounds(self.year, int(self.month))
 
     def _reopen(self):
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "miko_support_contract.miko_support_upd_month_close_action"
+        )
         return {
+            # the dialog keeps its title once regenerated, not the web client's «Odoo»
+            "name": action["name"],
             "type": "ir.actions.act_window",
             "res_model": self._name,
             "res_id": self.id,

@@ -37,6 +37,20 @@ class VendorBugWizard(models.TransientModel):
                     bug=self.bug_reference,
                 )
             )
+        if not self.env.user.has_group("miko_support_contract.group_manager"):
+            activities.action_propose_vendor_bug(self.bug_reference, self.bug_release)
+            if self.request_id:
+                self.request_id.message_post(
+                    body=self.env._(
+                        "Work on this request proposed as vendor bug %(bug)s (release "
+                        "%(release)s): %(count)s activities wait for a support manager's "
+                        "confirmation.",
+                        bug=self.bug_reference,
+                        release=self.bug_release or "—",
+                        count=len(activities),
+                    )
+                )
+            return {"type": "ir.actions.act_window_close"}
         activities.action_mark_vendor_bug(self.bug_reference, self.bug_release)
         if self.request_id:
             self.request_id.message_post(
