@@ -905,9 +905,7 @@ class SupportUpd(models.Model):
         try:
             upd_xml.check_document(document)
             content = upd_xml.build_xml(document)
-            xsd_path = self.company_id.miko_upd_xsd_path
-            if xsd_path:
-                upd_xml.validate_xml(content, xsd_path)
+            upd_xml.validate_xml(content, self.company_id.miko_upd_xsd_path or None)
             upd_xml.check_schematron_rules(content, file_name=upd_xml.file_id(document))
         except RuleError as error:
             raise UserError(
