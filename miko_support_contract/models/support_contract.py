@@ -12,7 +12,7 @@ from ..rules import RuleError, business_hours, money
 BURN_RATE_DAYS = 28
 LIABILITY_CAP_SHARE = Decimal("0.20")
 CONFIDENTIALITY_YEARS = 5
-UPD_ACCEPTED_STATES = ("signed", "deemed_accepted")
+UPD_ACCEPTED_STATES = ("signed", "signed_discrepancies", "deemed_accepted")
 AUTO_SUSPEND_BATCH = 100
 
 

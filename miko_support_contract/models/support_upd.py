@@ -45,10 +45,11 @@ STATES = [
     ("sent", "Sent"),
     ("delivered", "Delivered"),
     ("signed", "Signed"),
+    ("signed_discrepancies", "Signed with Discrepancies"),
     ("refused", "Refused"),
     ("deemed_accepted", "Deemed Accepted"),
 ]
-FINAL_STATES = ("signed", "refused", "deemed_accepted")
+FINAL_STATES = ("signed", "signed_discrepancies", "refused", "deemed_accepted")
 
 
 class SupportUpd(models.Model):
@@ -60,7 +61,7 @@ class SupportUpd(models.Model):
 
     _name = "miko.support.upd"
     _description = "Monthly UPD"
-    _inherit = ["mail.thread", "miko.support.hash.chain.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "miko.support.hash.chain.mixin"]
     _order = "period_start desc, id desc"
     _check_company_auto = True
     _chain_fields = (
@@ -159,6 +160,14 @@ class SupportUpd(models.Model):
     )
     signed_date = fields.Date(readonly=True, copy=False, tracking=True)
     buyer_signer_name = fields.Char(string="Signed By (Buyer)", readonly=True, copy=False)
+    discrepancy_document = fields.Char(
+        readonly=True,
+        copy=False,
+        help="The buyer's document of discrepancies named in its title (КодИтога 2).",
+    )
+    discrepancy_attachment_id = fields.Many2one(
+        "ir.attachment", string="Discrepancy Document File", readonly=True, copy=False
+    )
     refusal_reason = fields.Text(readonly=True, copy=False)
     deemed_accepted_date = fields.Date(readonly=True, copy=False, tracking=True)
     tracking_number = fields.Char(
@@ -252,6 +261,7 @@ class SupportUpd(models.Model):
                         state=upd._state_label(),
                     )
                 )
+            upd._check_delivery_date(delivery_date, entered=False)
         self.write({"state": "delivered", "delivery_date": delivery_date})
         return True
 
@@ -269,6 +279,8 @@ class SupportUpd(models.Model):
                         state=upd._state_label(),
                     )
                 )
+        for upd in self.filtered(lambda u: u.channel == "edi"):
+            upd._check_edi_settings()
         for upd in self.filtered(lambda u: u.channel == "edi"):
             upd.write({"state": "sending"})
             upd._edi_send()
@@ -300,6 +312,15 @@ class SupportUpd(models.Model):
 
     def action_mark_delivered_today(self):
         return self.mark_delivered(self._today())
+
+    def action_enter_delivery_date(self):
+        """The date the customer received the letter, read from the post's tracking."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "miko_support_contract.miko_support_upd_delivery_wizard_action"
+        )
+        action["context"] = {"default_upd_id": self.id}
+        return action
 
     def action_download_xml(self):
         self.ensure_one()
@@ -921,6 +942,44 @@ class SupportUpd(models.Model):
     # ------------------------------------------------------------------------------------------
     # Business methods: delivery and acceptance
     # ------------------------------------------------------------------------------------------
+    def _check_delivery_date(self, delivery_date, entered=True):
+        """A delivery date is never after today; one the user enters (the post's tracking) is
+        also never before the day the UPD was sent."""
+        self.ensure_one()
+        if not delivery_date:
+            raise UserError(
+                self.env._(
+                    "UPD %(upd)s, field Delivery Date: enter the day the customer received it.",
+                    upd=self.display_name,
+                )
+            )
+        today = self._today()
+        if delivery_date > today:
+            raise UserError(
+                self.env._(
+                    "UPD %(upd)s, field Delivery Date: %(date)s is in the future (today is "
+                    "%(today)s).",
+                    upd=self.display_name,
+                    date=delivery_date.strftime("%d.%m.%Y"),
+                    today=today.strftime("%d.%m.%Y"),
+                )
+            )
+        sent_on = self._local_date(self.sent_date) if self.sent_date and entered else None
+        if sent_on and delivery_date < sent_on:
+            raise UserError(
+                self.env._(
+                    "UPD %(upd)s, field Delivery Date: %(date)s is before the UPD was sent "
+                    "(%(sent)s).",
+                    upd=self.display_name,
+                    date=delivery_date.strftime("%d.%m.%Y"),
+                    sent=sent_on.strftime("%d.%m.%Y"),
+                )
+            )
+
+    def _local_date(self, moment):
+        tz = pytz.timezone(self.company_id.miko_support_tz or "Europe/Moscow")
+        return pytz.utc.localize(moment).astimezone(tz).date()
+
     def _state_label(self):
         return dict(self._fields["state"]._description_selection(self.env)).get(self.state)
 
@@ -931,18 +990,48 @@ class SupportUpd(models.Model):
     def _edi_provider(self):
         return provider_for(self.company_id)
 
+    def _check_edi_settings(self):
+        """Refuse to send by EDI while the company has no operator or misses one of its
+        settings, naming what to set."""
+        self.ensure_one()
+        company = self.company_id.sudo()
+        provider = self._edi_provider()
+        missing = provider.missing_settings() if provider else ["miko_edi_provider"]
+        if missing:
+            raise UserError(
+                self.env._(
+                    "UPD %(upd)s cannot be sent: the EDI operator of %(company)s is not "
+                    "configured. Set %(fields)s on the company (Settings > Companies > "
+                    "%(company)s, tab Support Contracts).",
+                    upd=self.display_name,
+                    company=company.display_name,
+                    fields=", ".join(
+                        company._fields[name]._description_string(self.env) for name in missing
+                    ),
+                )
+            )
+
     def _edi_send(self):
-        """Hand the UPD to the operator; a failure leaves it «sending» for the retry cron."""
+        """Hand the UPD to the operator; it is «sent» once the operator accepted it as sent
+        (not as a draft). A failure or a draft leaves it «sending» for the retry cron."""
         self.ensure_one()
         provider = self._edi_provider()
+        if not provider:
+            self.sudo().edi_error = self.env._("No EDI operator is set on the company.")
+            return False
         self.sudo().edi_attempts += 1
         try:
-            provider.send(self)
+            sent = provider.send(self)
         except UserError:
             raise
         except Exception as error:
             _logger.info("UPD %s: sending failed, will retry: %s", self.name, error)
             self.sudo().edi_error = str(error)[:2000]
+            return False
+        if not sent:
+            self.sudo().edi_error = self.env._(
+                "Waiting at the operator as a draft: sign and send it in the operator's interface."
+            )
             return False
         self.sudo().write({"state": "sent", "sent_date": fields.Datetime.now(), "edi_error": False})
         return True
@@ -951,6 +1040,8 @@ class SupportUpd(models.Model):
         """Ask the operator about delivery and the buyer's answer."""
         self.ensure_one()
         provider = self._edi_provider()
+        if not provider:
+            return
         try:
             status = provider.poll(self)
             if status.get("delivered_on") and self.state == "sent":
@@ -974,8 +1065,16 @@ class SupportUpd(models.Model):
         elif kind in ("refusal", "clarification"):
             self._apply_refusal(answer.get("reason") or "", kind=kind)
 
-    def _apply_buyer_title(self, content, file_name=None, signature=None):
-        """Record the buyer's title ON_NSCHFDOPPOK: signed, or refused (КодИтога 3)."""
+    def _apply_buyer_title(
+        self,
+        content,
+        file_name=None,
+        signature=None,
+        discrepancy_file=None,
+        discrepancy_file_name=None,
+    ):
+        """Record the buyer's title ON_NSCHFDOPPOK: ``КодИтога`` 1 signed, 2 signed with
+        discrepancies (the discrepancy document kept, finance given an activity), 3 refused."""
         self.ensure_one()
         try:
             title = upd_xml.parse_buyer_title(content)
@@ -1035,6 +1134,24 @@ class SupportUpd(models.Model):
                 or title.discrepancy_document
                 or self.env._("Not accepted by the buyer."),
             )
+        elif title.has_discrepancies:
+            vals.update(
+                state="signed_discrepancies",
+                signed_date=title.accepted_on or title.formed_on or self._today(),
+                discrepancy_document=title.discrepancy_document
+                or title.acceptance_content
+                or False,
+            )
+            if discrepancy_file:
+                vals["discrepancy_attachment_id"] = Attachment.create(
+                    {
+                        "name": discrepancy_file_name
+                        or f"{title.file_id or 'ON_NSCHFDOPPOK'}_discrepancies",
+                        "raw": discrepancy_file,
+                        "res_model": self._name,
+                        "res_id": self.id,
+                    }
+                ).id
         else:
             vals.update(
                 state="signed",
@@ -1048,7 +1165,29 @@ class SupportUpd(models.Model):
                 signer=title.signer_name or "-",
             )
         )
+        if self.state == "signed_discrepancies":
+            self._schedule_discrepancy_activity()
         return title
+
+    def _schedule_discrepancy_activity(self):
+        """A to-do for a finance user: the buyer signed with discrepancies, settle the claim."""
+        self.ensure_one()
+        finance = self.env.ref("miko_support_contract.group_finance").sudo().all_user_ids
+        finance = finance.filtered(
+            lambda user: self.company_id in user.company_ids and not user.share
+        )
+        user = self.contract_id.user_id if self.contract_id.user_id in finance else finance[:1]
+        self.sudo().activity_schedule(
+            "mail.mail_activity_data_todo",
+            summary=self.env._("UPD signed with discrepancies"),
+            note=self.env._(
+                "The customer %(partner)s signed UPD %(upd)s with discrepancies: %(document)s",
+                partner=self.partner_id.display_name,
+                upd=self.display_name,
+                document=self.discrepancy_document or "-",
+            ),
+            user_id=(user or self.env.user).id,
+        )
 
     def _apply_refusal(self, reason, kind="refusal"):
         """A refusal to sign or a clarification request: the reason is kept, a correction

@@ -33,6 +33,7 @@ EXPECTED = {
     "miko.support.upd.month.close": ("", "", "rwcu", "rwcu", "", ""),
     "miko.support.upd.month.close.line": ("", "", "rwcu", "rwcu", "", ""),
     "miko.support.upd.answer.wizard": ("", "", "rwcu", "rwcu", "", ""),
+    "miko.support.upd.delivery.wizard": ("", "", "rwcu", "rwcu", "", ""),
 }
 
 
