@@ -12,6 +12,9 @@
   in Diadoc's web interface: signatures are never made up here. A draft is not sent: the UPD stays
   «sending» until the draft's message names the message it became
   (``DraftIsTransformedToMessageId``), which is then the UPD's message;
+* the unilaterally signed copy of a UPD deemed accepted (contract 4.4) is posted the same way as a
+  ``Nonformalized`` document (the PDF) with ``operationId`` = the GUID + ``-unilateral``, for the
+  seller to sign in Diadoc's web interface like any draft;
 * ``GET /V5/GetMessage?boxId=…&messageId=…``: the entities of the message. A
   ``DeliveryConfirmation`` entity of our document gives the delivery date; a
   ``UniversalTransferDocumentBuyerTitle`` (with its ``Signature`` entity) is the buyer's title;
@@ -35,6 +38,7 @@ DOCUMENT_TYPE = "UniversalTransferDocument"
 DOCUMENT_FUNCTION = "ДОП"
 DOCUMENT_VERSION = "utd970_05_03_01"
 BUYER_TITLE = "UniversalTransferDocumentBuyerTitle"
+NONFORMALIZED = "Nonformalized"
 DELIVERY = "DeliveryConfirmation"
 REFUSALS = {"SignatureRejection": "refusal", "InvoiceCorrectionRequest": "clarification"}
 _TICKS_EPOCH = datetime(1, 1, 1, tzinfo=UTC)
@@ -164,6 +168,30 @@ class DiadocProvider(UpdProvider):
             }
         )
         return not posted.get("IsDraft")
+
+    def send_unilateral_copy(self, upd, attachment):
+        self._authenticate()
+        message = {
+            "FromBoxId": self.box_id,
+            "ToBoxId": self._customer_box(upd),
+            "IsDraft": True,
+            "DocumentAttachments": [
+                {
+                    "SignedContent": {"Content": base64.b64encode(attachment.raw).decode()},
+                    "TypeNamedId": NONFORMALIZED,
+                    "Metadata": [{"Key": "FileName", "Value": attachment.name}],
+                    "CustomDocumentId": f"{upd.guid}-unilateral",
+                    "Comment": upd.name,
+                }
+            ],
+        }
+        posted = self._request(
+            "POST",
+            "/V3/PostMessage",
+            params={"operationId": f"{upd.guid}-unilateral"},
+            json=message,
+        ).json()
+        return posted.get("MessageId")
 
     def _sent_draft(self, upd):
         """``True`` when the UPD's message is sent: not a draft, or a draft sent since (the UPD

@@ -39,6 +39,11 @@ class UpdProvider:
     def fetch_answer(self, upd):
         raise NotImplementedError
 
+    def send_unilateral_copy(self, upd, attachment):
+        """Send the unilaterally signed copy (PDF ``attachment``) of a UPD deemed accepted to the
+        customer; return the operator's message id, or ``None`` when the user sends it."""
+        return None
+
 
 def register_provider(cls):
     """Class decorator: make an adapter selectable by its ``code``."""

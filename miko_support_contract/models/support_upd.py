@@ -150,6 +150,18 @@ class SupportUpd(models.Model):
     deemed_attachment_id = fields.Many2one(
         "ir.attachment", string="Unilaterally Signed Copy", readonly=True, copy=False
     )
+    unilateral_edi_message_id = fields.Char(
+        string="Unilateral Copy EDI Message ID",
+        readonly=True,
+        copy=False,
+        help="The operator's message carrying the unilaterally signed copy (contract 4.4).",
+    )
+    unilateral_tracking_number = fields.Char(
+        copy=False,
+        tracking=True,
+        help="Russian Post tracking number (ШПИ) of the letter carrying the unilaterally signed "
+        "copy of a paper UPD: 14 digits.",
+    )
     sent_date = fields.Datetime(readonly=True, copy=False)
     delivery_date = fields.Date(
         readonly=True,
@@ -192,18 +204,19 @@ class SupportUpd(models.Model):
     # ------------------------------------------------------------------------------------------
     # Constraints
     # ------------------------------------------------------------------------------------------
-    @api.constrains("tracking_number")
+    @api.constrains("tracking_number", "unilateral_tracking_number")
     def _check_tracking_number(self):
-        for upd in self.filtered("tracking_number"):
-            if not TRACKING_NUMBER.fullmatch(upd.tracking_number):
-                raise UserError(
-                    self.env._(
-                        "UPD %(upd)s, field Tracking Number: %(number)s is not a Russian Post "
-                        "tracking number of 14 digits.",
-                        upd=upd.display_name,
-                        number=upd.tracking_number,
+        for upd in self:
+            for number in filter(None, (upd.tracking_number, upd.unilateral_tracking_number)):
+                if not TRACKING_NUMBER.fullmatch(number):
+                    raise UserError(
+                        self.env._(
+                            "UPD %(upd)s, field Tracking Number: %(number)s is not a Russian "
+                            "Post tracking number of 14 digits.",
+                            upd=upd.display_name,
+                            number=number,
+                        )
                     )
-                )
 
     # ------------------------------------------------------------------------------------------
     # CRUD
@@ -383,6 +396,10 @@ class SupportUpd(models.Model):
         }
 
     def action_print_for_post(self):
+        if self and all(upd.state == "deemed_accepted" for upd in self):
+            return self.env.ref("miko_support_contract.action_report_upd_deemed").report_action(
+                self
+            )
         return self.env.ref("miko_support_contract.action_report_upd_post").report_action(self)
 
     # ------------------------------------------------------------------------------------------
@@ -1245,10 +1262,46 @@ class SupportUpd(models.Model):
             )
         )
         self.sudo().deemed_attachment_id = attachment
+        self._issue_unilateral_copy(attachment)
+
+    def _issue_unilateral_copy(self, attachment):
+        """The unilaterally signed copy goes by the contract's channel (contract 4.4): through
+        the EDI operator, or printed for a registered letter; an e-mail copy always follows."""
+        self.ensure_one()
+        provider = self._edi_provider() if self.channel == "edi" else None
+        if provider:
+            try:
+                message_id = provider.send_unilateral_copy(self, attachment)
+            except UserError:
+                raise
+            except Exception as error:
+                _logger.info("UPD %s: the unilateral copy was not sent: %s", self.name, error)
+                self.sudo().edi_error = str(error)[:2000]
+                message_id = None
+            if message_id:
+                self.sudo().unilateral_edi_message_id = message_id
+        if self.channel == "post" or not self.unilateral_edi_message_id:
+            self.message_post(
+                body=self.env._(
+                    "UPD %(upd)s is deemed accepted on %(date)s: print the unilaterally signed "
+                    "copy, send it by registered letter and enter its tracking number.",
+                    upd=self.display_name,
+                    date=self.deemed_accepted_date.strftime("%d.%m.%Y"),
+                )
+                if self.channel == "post"
+                else self.env._(
+                    "UPD %(upd)s is deemed accepted on %(date)s: send the unilaterally signed "
+                    "copy to the customer in the EDI operator's interface.",
+                    upd=self.display_name,
+                    date=self.deemed_accepted_date.strftime("%d.%m.%Y"),
+                )
+            )
         template = self.env.ref("miko_support_contract.mail_template_upd_deemed_accepted")
-        template.sudo().send_mail(
-            self.id, email_values={"attachment_ids": [fields.Command.link(attachment.id)]}
-        )
+        email_values = {"attachment_ids": [fields.Command.link(attachment.id)]}
+        registration_email = self.contract_id.sudo().registration_email
+        if registration_email:
+            email_values["email_to"] = registration_email
+        template.sudo().send_mail(self.id, email_values=email_values)
 
     def _post_send_email_copy(self):
         """E-mail copy of the UPD to the contract's registration e-mail."""

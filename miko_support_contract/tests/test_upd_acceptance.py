@@ -135,3 +135,44 @@ class TestUpdAcceptance(MikoUpdCommon):
         self.assertIn("EDI Operator", str(caught.exception))
         self.assertIn("tab Support Contracts", str(caught.exception))
         self.assertEqual(upd.state, "draft")
+
+
+@tagged("post_install", "-at_install")
+class TestUnilateralByPost(MikoUpdCommon):
+    def test_unilateral_copy_by_post_with_the_email_copy(self):
+        contract = self.prepaid_contract(
+            upd_channel="post", registration_email="reg@romashka.example"
+        )
+        self.consume(contract, date(2026, 10, 14), 198, 5610.0)
+        upd = self.env["miko.support.upd"].generate_for_month(2026, 10, contract.ids)
+        with freeze_time("2026-11-02 09:00:00"):
+            upd.tracking_number = "14571285012345"
+            upd.action_mark_posted()
+        with freeze_time("2026-11-09 09:00:00"):
+            self.env["miko.support.upd.delivery.wizard"].create(
+                {"upd_id": upd.id, "delivery_date": "2026-11-06"}
+            ).action_apply()
+        with freeze_time("2026-11-12 22:00:00"):  # 13 Nov 01:00 Moscow = D+7
+            self.env["miko.support.upd"]._cron_deem_accepted()
+        self.assertEqual(upd.state, "deemed_accepted")
+        self.assertEqual(upd.deemed_accepted_date, date(2026, 11, 13), "D+7 stored")
+        self.assertFalse(upd.unilateral_edi_message_id, "a paper UPD's copy goes by post")
+        notes = " ".join(str(body) for body in upd.message_ids.mapped("body"))
+        self.assertIn("registered letter", notes)
+        mails = self.env["mail.mail"].search(
+            [("model", "=", "miko.support.upd"), ("res_id", "=", upd.id)]
+        )
+        copy = mails.filtered(lambda mail: upd.deemed_attachment_id in mail.attachment_ids)
+        self.assertTrue(copy, "the unilaterally signed copy is e-mailed too")
+        recipients = copy.mapped("email_to") + copy.recipient_ids.mapped("email")
+        self.assertIn("reg@romashka.example", recipients)
+        # the copy for the letter shows D+7 as the acceptance date, not the month's end
+        html, _kind = self.env["ir.actions.report"]._render_qweb_html(
+            "miko_support_contract.action_report_upd_deemed", upd.ids
+        )
+        self.assertIn("Дата получения (приемки) (16): <span>13.11.2026</span>", html.decode())
+        action = upd.action_print_for_post()
+        self.assertIn("miko_support_contract.report_upd_deemed", str(action))
+        upd.unilateral_tracking_number = "14571285099999"
+        with self.assertRaisesRegex(UserError, "14 digits"):
+            upd.unilateral_tracking_number = "123"

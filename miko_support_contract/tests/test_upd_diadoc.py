@@ -1,4 +1,7 @@
+import base64
 from datetime import UTC, date, datetime
+
+from freezegun import freeze_time
 
 from odoo.exceptions import UserError
 from odoo.tests import tagged
@@ -104,3 +107,23 @@ class TestUpdDiadoc(MikoDiadocCommon):
         self.assertIn("EDI Operator", str(caught.exception))
         self.assertEqual(upd.state, "draft")
         self.assertEqual(self.operator.post_calls, 0, "nothing was sent")
+
+    def test_unilateral_copy_through_the_operator(self):
+        upd = self.upd
+        upd.action_send()
+        self.operator.add_delivery(
+            upd.edi_message_id, ticks(datetime(2026, 11, 2, 9, 0, tzinfo=UTC))
+        )
+        self.Upd._cron_poll_edi()
+        self.assertEqual(upd.delivery_date, date(2026, 11, 2))
+        with freeze_time("2026-11-08 21:30:00"):  # 9 Nov 00:30 Moscow = D+7
+            self.Upd._cron_deem_accepted()
+        self.assertEqual(upd.state, "deemed_accepted")
+        self.assertEqual(upd.deemed_accepted_date, date(2026, 11, 9))
+        copy = self.operator.messages[f"{upd.guid}-unilateral"]
+        self.assertEqual(upd.unilateral_edi_message_id, copy["MessageId"])
+        self.assertEqual(copy["ToBoxId"], fake_diadoc.BUYER_BOX)
+        entity = copy["Entities"][0]
+        self.assertEqual(entity["AttachmentType"], "Nonformalized")
+        self.assertEqual(base64.b64decode(entity["Content"]["Data"]), upd.deemed_attachment_id.raw)
+        self.assertTrue(copy["IsDraft"], "signed in Diadoc, never here")
