@@ -34,6 +34,7 @@
         "data/upd_data.xml",
         "wizards/upd_wizards_views.xml",
         "views/miko_support_upd_views.xml",
+        "views/miko_support_offer_edition_views.xml",
     ],
     "demo": [
         "demo/miko_demo.xml",

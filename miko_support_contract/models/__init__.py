@@ -22,3 +22,4 @@ from . import project_project
 from . import project_task
 from . import support_request_compliance
 from . import support_upd
+from . import support_offer_edition

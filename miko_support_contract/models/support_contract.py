@@ -56,6 +56,14 @@ class SupportContract(models.Model):
         index=True,
         copy=False,
     )
+    offer_edition_id = fields.Many2one(
+        "miko.support.offer.edition",
+        string="Offer Edition",
+        readonly=True,
+        tracking=True,
+        check_company=True,
+        help="The edition of the public offer the customer accepted with its last payment.",
+    )
     date_start = fields.Date(
         string="Start Date",
         copy=False,
@@ -754,6 +762,10 @@ class SupportContract(models.Model):
         """First money received activates the contract; money resumes a suspended one."""
         self.ensure_one()
         contract = self.sudo()
+        # paying accepts the offer edition in force that day (the customer keeps it until then)
+        edition = contract.offer_edition_id._in_force(contract.company_id, receipt_date)
+        if edition and edition != contract.offer_edition_id:
+            contract.offer_edition_id = edition
         if contract.state == "draft":
             contract.write({"state": "active", "date_start": receipt_date})
             # the engineers' timesheets of the contract live in its project: ready from the start
@@ -762,6 +774,15 @@ class SupportContract(models.Model):
         elif contract.state == "suspended" and contract.balance >= 0:
             contract.write({"state": "active"})
             contract.message_post(body=self.env._("Payment received: the contract is resumed."))
+
+    def _offer_basis_label(self, on_date=None):
+        """The offer the contract's documents name: the accepted edition, else the one in force
+        on ``on_date`` (a first invoice names the edition its payment will accept)."""
+        self.ensure_one()
+        edition = self.sudo().offer_edition_id or self.env[
+            "miko.support.offer.edition"
+        ].sudo()._in_force(self.company_id, on_date or fields.Date.context_today(self))
+        return edition.basis_label() if edition else False
 
     @api.model
     def _miko_response_deadline(self, arrival, company):

@@ -909,6 +909,8 @@ class SupportUpd(models.Model):
             period_end=self.period_end,
             contract_number=contract.name,
             contract_date=contract.date_start or self.period_start,
+            contract_name=contract._offer_basis_label(self.period_end)
+            or upd_xml.DEFAULT_CONTRACT_NAME,
         )
 
     def _attach_xml(self):

@@ -16,3 +16,4 @@ from . import test_wallet_stateful
 from . import test_month_close_kill
 from . import test_upd_edi_idempotence
 from . import test_upd_acceptance
+from . import test_offer_edition
