@@ -56,6 +56,9 @@ class SupportContract(models.Model):
         index=True,
         copy=False,
     )
+    force_majeure_ids = fields.One2many(
+        "miko.support.force.majeure", "contract_id", string="Force Majeure Events"
+    )
     offer_edition_id = fields.Many2one(
         "miko.support.offer.edition",
         string="Offer Edition",

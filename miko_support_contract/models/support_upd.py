@@ -14,7 +14,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ..edi import provider_for
-from ..rules import RuleError, money, upd_xml
+from ..rules import RuleError, force_majeure, money, upd_xml
 from ..rules.source_files import csv_safe_cell
 
 _logger = logging.getLogger(__name__)
@@ -1241,7 +1241,13 @@ class SupportUpd(models.Model):
         on D+7.
         """
         self.ensure_one()
-        return self.delivery_date + timedelta(days=ACCEPTANCE_DAYS)
+        events = self.contract_id.sudo().force_majeure_ids
+        if not events:
+            return self.delivery_date + timedelta(days=ACCEPTANCE_DAYS)
+        # force majeure (section IX) extends the acceptance period by its duration
+        return force_majeure.extend_days(
+            self.delivery_date + timedelta(days=1), ACCEPTANCE_DAYS - 1, events._local_periods()
+        ) + timedelta(days=1)
 
     def _deem_accepted(self, on_date):
         self.ensure_one()
@@ -1463,6 +1469,7 @@ class SupportUpd(models.Model):
                 ("delivery_date", "<=", today - timedelta(days=ACCEPTANCE_DAYS)),
             ]
         )
+        due = due.filtered(lambda upd: upd._deemed_acceptance_date() <= today)
         for upd in due:
             upd._deem_accepted(upd._deemed_acceptance_date())
         return due

@@ -17,3 +17,5 @@ from . import test_month_close_kill
 from . import test_upd_edi_idempotence
 from . import test_upd_acceptance
 from . import test_offer_edition
+from . import test_rules_force_majeure
+from . import test_force_majeure

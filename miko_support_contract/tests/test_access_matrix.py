@@ -35,6 +35,7 @@ EXPECTED = {
     "miko.support.upd.answer.wizard": ("", "", "rwcu", "rwcu", "", ""),
     "miko.support.upd.delivery.wizard": ("", "", "rwcu", "rwcu", "", ""),
     "miko.support.offer.edition": ("r", "r", "r", "rwcu", "r", ""),
+    "miko.support.force.majeure": ("r", "r", "r", "rwcu", "", ""),
 }
 
 
