@@ -61,7 +61,6 @@ class SupportContract(models.Model):
     )
     offer_edition_id = fields.Many2one(
         "miko.support.offer.edition",
-        string="Offer Edition",
         readonly=True,
         tracking=True,
         check_company=True,

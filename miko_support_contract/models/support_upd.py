@@ -909,8 +909,10 @@ class SupportUpd(models.Model):
             period_end=self.period_end,
             contract_number=contract.name,
             contract_date=contract.date_start or self.period_start,
-            contract_name=contract._offer_basis_label(self.period_end)
-            or upd_xml.DEFAULT_CONTRACT_NAME,
+            # the edition the customer accepted by paying (a UPD always follows a payment)
+            contract_name=contract.offer_edition_id.basis_label()
+            if contract.offer_edition_id
+            else upd_xml.DEFAULT_CONTRACT_NAME,
         )
 
     def _attach_xml(self):
