@@ -37,6 +37,7 @@
         "security/capture_source_security.xml",
         "data/capture_cron.xml",
         "views/support_capture_source_views.xml",
+        "views/miko_support_offer_edition_views.xml",
     ],
     "demo": [
         "demo/miko_demo.xml",

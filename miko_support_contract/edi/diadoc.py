@@ -9,7 +9,12 @@
   made outside Odoo). Diadoc answers every repeated call with the same operation id with the result
   of the first successful one, so a retry after a 500 or a timeout never delivers a second
   document. Without a stored signature the message is posted as a draft (``IsDraft``) to be signed
-  in Diadoc's web interface: signatures are never made up here;
+  in Diadoc's web interface: signatures are never made up here. A draft is not sent: the UPD stays
+  «sending» until the draft's message names the message it became
+  (``DraftIsTransformedToMessageId``), which is then the UPD's message;
+* the unilaterally signed copy of a UPD deemed accepted (contract 4.4) is posted the same way as a
+  ``Nonformalized`` document (the PDF) with ``operationId`` = the GUID + ``-unilateral``, for the
+  seller to sign in Diadoc's web interface like any draft;
 * ``GET /V5/GetMessage?boxId=…&messageId=…``: the entities of the message. A
   ``DeliveryConfirmation`` entity of our document gives the delivery date; a
   ``UniversalTransferDocumentBuyerTitle`` (with its ``Signature`` entity) is the buyer's title;
@@ -33,6 +38,7 @@ DOCUMENT_TYPE = "UniversalTransferDocument"
 DOCUMENT_FUNCTION = "ДОП"
 DOCUMENT_VERSION = "utd970_05_03_01"
 BUYER_TITLE = "UniversalTransferDocumentBuyerTitle"
+NONFORMALIZED = "Nonformalized"
 DELIVERY = "DeliveryConfirmation"
 REFUSALS = {"SignatureRejection": "refusal", "InvoiceCorrectionRequest": "clarification"}
 _TICKS_EPOCH = datetime(1, 1, 1, tzinfo=UTC)
@@ -111,7 +117,21 @@ class DiadocProvider(UpdProvider):
         return boxes[0]["BoxId"]
 
     # ------------------------------------------------------------------ interface
+    SETTINGS = (
+        "miko_diadoc_url",
+        "miko_diadoc_client_id",
+        "miko_diadoc_login",
+        "miko_diadoc_password",
+        "miko_diadoc_box_id",
+    )
+
+    def missing_settings(self):
+        settings = self.company.sudo()
+        return [name for name in self.SETTINGS if not settings[name]]
+
     def send(self, upd):
+        if upd.edi_message_id:
+            return self._sent_draft(upd)
         self._authenticate()
         content = upd.get_xml()
         signature = upd.signature_attachment_id.sudo().raw if upd.signature_attachment_id else None
@@ -147,6 +167,48 @@ class DiadocProvider(UpdProvider):
                 "edi_entity_id": entities[0].get("EntityId") if entities else False,
             }
         )
+        return not posted.get("IsDraft")
+
+    def send_unilateral_copy(self, upd, attachment):
+        self._authenticate()
+        message = {
+            "FromBoxId": self.box_id,
+            "ToBoxId": self._customer_box(upd),
+            "IsDraft": True,
+            "DocumentAttachments": [
+                {
+                    "SignedContent": {"Content": base64.b64encode(attachment.raw).decode()},
+                    "TypeNamedId": NONFORMALIZED,
+                    "Metadata": [{"Key": "FileName", "Value": attachment.name}],
+                    "CustomDocumentId": f"{upd.guid}-unilateral",
+                    "Comment": upd.name,
+                }
+            ],
+        }
+        posted = self._request(
+            "POST",
+            "/V3/PostMessage",
+            params={"operationId": f"{upd.guid}-unilateral"},
+            json=message,
+        ).json()
+        return posted.get("MessageId")
+
+    def _sent_draft(self, upd):
+        """``True`` when the UPD's message is sent: not a draft, or a draft sent since (the UPD
+        then follows the message the draft became)."""
+        message = self._message(upd)
+        if not message.get("IsDraft"):
+            return True
+        sent_id = message.get("DraftIsTransformedToMessageId")
+        if not sent_id:
+            return False
+        upd.sudo().edi_message_id = sent_id
+        entities = [
+            entity
+            for entity in self._message(upd).get("Entities") or []
+            if entity.get("AttachmentType") == DOCUMENT_TYPE
+        ]
+        upd.sudo().edi_entity_id = entities[0].get("EntityId") if entities else False
         return True
 
     def _message(self, upd):

@@ -9,8 +9,15 @@ class ManualProvider(UpdProvider):
     code = "manual"
 
     def send(self, upd):
-        """Nothing leaves Odoo: the XML is ready for download; the UPD counts as sent."""
+        """Nothing leaves Odoo: the XML is ready for download; the UPD counts as sent and its
+        chatter says the user sends it in the operator's interface."""
         upd.get_xml()
+        upd.message_post(
+            body=upd.env._(
+                "Manual EDI: nothing was sent from here. Download the XML, send it in your EDI "
+                "operator's interface and upload the buyer's answer on this UPD."
+            )
+        )
         return True
 
     def poll(self, upd):

@@ -6,10 +6,13 @@ _PROVIDERS = {}
 class UpdProvider:
     """An EDI channel for ``miko.support.upd`` records.
 
+    * :meth:`missing_settings` names the company fields the adapter still needs (empty when it
+      can work); sending is refused while one is missing.
     * :meth:`send` hands the seller's title (and its detached signature when stored) to the
       operator. It must be idempotent: sending the same UPD twice never delivers two documents
-      (the document GUID is the operation key). It raises on any failure; the caller leaves the
-      UPD «sending» and a cron retries it.
+      (the document GUID is the operation key). It returns ``True`` once the operator accepted
+      the document as sent, ``False`` while it waits there (a draft to be signed); it raises on
+      any failure. Until it returns ``True`` the UPD stays «sending» and a cron retries it.
     * :meth:`poll` returns ``{"delivered_on": date | None, "answer": bool}``: whether the customer
       received it (operator receipt) and whether an answer (buyer's title, refusal, clarification
       request) is waiting.
@@ -24,6 +27,9 @@ class UpdProvider:
         self.company = company
         self.env = company.env
 
+    def missing_settings(self):
+        return []
+
     def send(self, upd):
         raise NotImplementedError
 
@@ -33,6 +39,11 @@ class UpdProvider:
     def fetch_answer(self, upd):
         raise NotImplementedError
 
+    def send_unilateral_copy(self, upd, attachment):
+        """Send the unilaterally signed copy (PDF ``attachment``) of a UPD deemed accepted to the
+        customer; return the operator's message id, or ``None`` when the user sends it."""
+        return None
+
 
 def register_provider(cls):
     """Class decorator: make an adapter selectable by its ``code``."""
@@ -41,6 +52,6 @@ def register_provider(cls):
 
 
 def provider_for(company):
-    """The adapter configured on ``company`` (manual EDI when none)."""
-    code = company.sudo().miko_edi_provider or "manual"
-    return _PROVIDERS[code](company)
+    """The adapter configured on ``company``, ``None`` when no operator is set."""
+    code = company.sudo().miko_edi_provider
+    return _PROVIDERS[code](company) if code else None

@@ -5,7 +5,7 @@ from odoo import api, fields, models
 from odoo.tools import html2plaintext
 from odoo.tools.mail import parse_contact_from_email
 
-from ..rules import business_hours
+from ..rules import business_hours, force_majeure
 
 # Registration numbers of the vendor's products: two to four letters, a dash, digits (PT-100234).
 REGISTRATION_NUMBER_RE = re.compile(r"\b([A-Za-z]{2,4}-\d{4,8})\b")
@@ -119,13 +119,26 @@ class ProjectTask(models.Model):
             )
 
     # Not on the company's time zone: changing it must not move the deadlines already given.
-    @api.depends("miko_is_request", "miko_arrival", "company_id")
+    @api.depends(
+        "miko_is_request",
+        "miko_arrival",
+        "company_id",
+        "miko_contract_id.force_majeure_ids.date_start",
+        "miko_contract_id.force_majeure_ids.date_end",
+    )
     def _compute_miko_deadline(self):
         Contract = self.env["miko.support.contract"]
         for task in self:
             if task.miko_is_request and task.miko_arrival:
                 company = task.company_id or self.env.company
-                task.miko_deadline = Contract._miko_response_deadline(task.miko_arrival, company)
+                deadline = Contract._miko_response_deadline(task.miko_arrival, company)
+                # force majeure (section IX): the clock stands still while an event lasts
+                events = task.miko_contract_id.sudo().force_majeure_ids
+                task.miko_deadline = force_majeure.extend_time_limit(
+                    task.miko_arrival,
+                    deadline,
+                    [(event.date_start, event.date_end) for event in events],
+                )
             else:
                 task.miko_deadline = False
 

@@ -10,7 +10,8 @@ class ResBank(models.Model):
     miko_corr_account = fields.Char(
         string="Correspondent Account",
         size=20,
-        help="The bank's correspondent account at the Bank of Russia (20 digits, starts with 301).",
+        help="The bank's correspondent account at the Bank of Russia (20 digits, starts with 301); "
+        "for a treasury body, the single treasury account (starts with 40102).",
     )
 
     @api.constrains("bic", "miko_corr_account", "country")

@@ -71,8 +71,8 @@ class ResCompany(models.Model):
     )
     miko_upd_xsd_path = fields.Char(
         string="UPD XSD Path",
-        help="Path of the FNS seller's title schema 5.03 on the server: when set, every generated "
-        "UPD XML is validated against it.",
+        help="Path on the server of an FNS seller's title schema 5.03 to validate every generated "
+        "UPD XML against instead of the one shipped with the module (data/xsd).",
     )
     miko_edi_provider = fields.Selection(
         [("manual", "Manual (download and upload)"), ("diadoc", "Kontur.Diadoc API")],

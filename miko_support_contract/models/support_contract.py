@@ -13,7 +13,7 @@ from ..rules import RuleError, business_hours, money
 BURN_RATE_DAYS = 28
 LIABILITY_CAP_SHARE = Decimal("0.20")
 CONFIDENTIALITY_YEARS = 5
-UPD_ACCEPTED_STATES = ("signed", "deemed_accepted")
+UPD_ACCEPTED_STATES = ("signed", "signed_discrepancies", "deemed_accepted")
 AUTO_SUSPEND_BATCH = 100
 
 
@@ -56,6 +56,16 @@ class SupportContract(models.Model):
         tracking=True,
         index=True,
         copy=False,
+    )
+    force_majeure_ids = fields.One2many(
+        "miko.support.force.majeure", "contract_id", string="Force Majeure Events"
+    )
+    offer_edition_id = fields.Many2one(
+        "miko.support.offer.edition",
+        readonly=True,
+        tracking=True,
+        check_company=True,
+        help="The edition of the public offer the customer accepted with its last payment.",
     )
     date_start = fields.Date(
         string="Start Date",
@@ -762,6 +772,10 @@ class SupportContract(models.Model):
         """First money received activates the contract; money resumes a suspended one."""
         self.ensure_one()
         contract = self.sudo()
+        # paying accepts the offer edition in force that day (the customer keeps it until then)
+        edition = contract.offer_edition_id._in_force(contract.company_id, receipt_date)
+        if edition and edition != contract.offer_edition_id:
+            contract.offer_edition_id = edition
         if contract.state == "draft":
             contract.write({"state": "active", "date_start": receipt_date})
             # the engineers' timesheets of the contract live in its project: ready from the start
@@ -770,6 +784,15 @@ class SupportContract(models.Model):
         elif contract.state == "suspended" and contract.balance >= 0:
             contract.write({"state": "active"})
             contract.message_post(body=self.env._("Payment received: the contract is resumed."))
+
+    def _offer_basis_label(self, on_date=None):
+        """The offer the contract's documents name: the accepted edition, else the one in force
+        on ``on_date`` (a first invoice names the edition its payment will accept)."""
+        self.ensure_one()
+        edition = self.sudo().offer_edition_id or self.env[
+            "miko.support.offer.edition"
+        ].sudo()._in_force(self.company_id, on_date or fields.Date.context_today(self))
+        return edition.basis_label() if edition else False
 
     @api.model
     def _miko_response_deadline(self, arrival, company):

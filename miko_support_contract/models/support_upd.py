@@ -15,7 +15,7 @@ from odoo.tools import SQL
 from odoo.tools.misc import formatLang
 
 from ..edi import provider_for
-from ..rules import RuleError, money, upd_xml
+from ..rules import RuleError, force_majeure, money, upd_xml
 from ..rules.source_files import csv_safe_cell
 
 _logger = logging.getLogger(__name__)
@@ -46,10 +46,11 @@ STATES = [
     ("sent", "Sent"),
     ("delivered", "Delivered"),
     ("signed", "Signed"),
+    ("signed_discrepancies", "Signed with Discrepancies"),
     ("refused", "Refused"),
     ("deemed_accepted", "Deemed Accepted"),
 ]
-FINAL_STATES = ("signed", "refused", "deemed_accepted")
+FINAL_STATES = ("signed", "signed_discrepancies", "refused", "deemed_accepted")
 
 
 class SupportUpd(models.Model):
@@ -61,7 +62,7 @@ class SupportUpd(models.Model):
 
     _name = "miko.support.upd"
     _description = "Monthly UPD"
-    _inherit = ["mail.thread", "miko.support.hash.chain.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "miko.support.hash.chain.mixin"]
     _order = "period_start desc, id desc"
     _check_company_auto = True
     _chain_fields = (
@@ -150,6 +151,18 @@ class SupportUpd(models.Model):
     deemed_attachment_id = fields.Many2one(
         "ir.attachment", string="Unilaterally Signed Copy", readonly=True, copy=False
     )
+    unilateral_edi_message_id = fields.Char(
+        string="Unilateral Copy EDI Message ID",
+        readonly=True,
+        copy=False,
+        help="The operator's message carrying the unilaterally signed copy (contract 4.4).",
+    )
+    unilateral_tracking_number = fields.Char(
+        copy=False,
+        tracking=True,
+        help="Russian Post tracking number (ШПИ) of the letter carrying the unilaterally signed "
+        "copy of a paper UPD: 14 digits.",
+    )
     sent_date = fields.Datetime(readonly=True, copy=False)
     delivery_date = fields.Date(
         readonly=True,
@@ -160,6 +173,14 @@ class SupportUpd(models.Model):
     )
     signed_date = fields.Date(readonly=True, copy=False, tracking=True)
     buyer_signer_name = fields.Char(string="Signed By (Buyer)", readonly=True, copy=False)
+    discrepancy_document = fields.Char(
+        readonly=True,
+        copy=False,
+        help="The buyer's document of discrepancies named in its title (КодИтога 2).",
+    )
+    discrepancy_attachment_id = fields.Many2one(
+        "ir.attachment", string="Discrepancy Document File", readonly=True, copy=False
+    )
     refusal_reason = fields.Text(readonly=True, copy=False)
     deemed_accepted_date = fields.Date(readonly=True, copy=False, tracking=True)
     tracking_number = fields.Char(
@@ -184,18 +205,19 @@ class SupportUpd(models.Model):
     # ------------------------------------------------------------------------------------------
     # Constraints
     # ------------------------------------------------------------------------------------------
-    @api.constrains("tracking_number")
+    @api.constrains("tracking_number", "unilateral_tracking_number")
     def _check_tracking_number(self):
-        for upd in self.filtered("tracking_number"):
-            if not TRACKING_NUMBER.fullmatch(upd.tracking_number):
-                raise UserError(
-                    self.env._(
-                        "UPD %(upd)s, field Tracking Number: %(number)s is not a Russian Post "
-                        "tracking number of 14 digits.",
-                        upd=upd.display_name,
-                        number=upd.tracking_number,
+        for upd in self:
+            for number in filter(None, (upd.tracking_number, upd.unilateral_tracking_number)):
+                if not TRACKING_NUMBER.fullmatch(number):
+                    raise UserError(
+                        self.env._(
+                            "UPD %(upd)s, field Tracking Number: %(number)s is not a Russian "
+                            "Post tracking number of 14 digits.",
+                            upd=upd.display_name,
+                            number=number,
+                        )
                     )
-                )
 
     # ------------------------------------------------------------------------------------------
     # CRUD
@@ -253,6 +275,7 @@ class SupportUpd(models.Model):
                         state=upd._state_label(),
                     )
                 )
+            upd._check_delivery_date(delivery_date, entered=False)
         self.write({"state": "delivered", "delivery_date": delivery_date})
         return True
 
@@ -270,6 +293,8 @@ class SupportUpd(models.Model):
                         state=upd._state_label(),
                     )
                 )
+        for upd in self.filtered(lambda u: u.channel == "edi"):
+            upd._check_edi_settings()
         for upd in self.filtered(lambda u: u.channel == "edi"):
             upd.write({"state": "sending"})
             upd._edi_send()
@@ -301,6 +326,15 @@ class SupportUpd(models.Model):
 
     def action_mark_delivered_today(self):
         return self.mark_delivered(self._today())
+
+    def action_enter_delivery_date(self):
+        """The date the customer received the letter, read from the post's tracking."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "miko_support_contract.miko_support_upd_delivery_wizard_action"
+        )
+        action["context"] = {"default_upd_id": self.id}
+        return action
 
     def action_download_xml(self):
         self.ensure_one()
@@ -363,6 +397,10 @@ class SupportUpd(models.Model):
         }
 
     def action_print_for_post(self):
+        if self and all(upd.state == "deemed_accepted" for upd in self):
+            return self.env.ref("miko_support_contract.action_report_upd_deemed").report_action(
+                self
+            )
         return self.env.ref("miko_support_contract.action_report_upd_post").report_action(self)
 
     # ------------------------------------------------------------------------------------------
@@ -882,6 +920,10 @@ class SupportUpd(models.Model):
             period_end=self.period_end,
             contract_number=contract.name,
             contract_date=contract.date_start or self.period_start,
+            # the edition the customer accepted by paying (a UPD always follows a payment)
+            contract_name=contract.offer_edition_id.basis_label()
+            if contract.offer_edition_id
+            else upd_xml.DEFAULT_CONTRACT_NAME,
         )
 
     def _attach_xml(self):
@@ -916,9 +958,7 @@ class SupportUpd(models.Model):
         try:
             upd_xml.check_document(document)
             content = upd_xml.build_xml(document)
-            xsd_path = self.company_id.miko_upd_xsd_path
-            if xsd_path:
-                upd_xml.validate_xml(content, xsd_path)
+            upd_xml.validate_xml(content, self.company_id.miko_upd_xsd_path or None)
             upd_xml.check_schematron_rules(content, file_name=upd_xml.file_id(document))
         except RuleError as error:
             raise UserError(
@@ -934,6 +974,44 @@ class SupportUpd(models.Model):
     # ------------------------------------------------------------------------------------------
     # Business methods: delivery and acceptance
     # ------------------------------------------------------------------------------------------
+    def _check_delivery_date(self, delivery_date, entered=True):
+        """A delivery date is never after today; one the user enters (the post's tracking) is
+        also never before the day the UPD was sent."""
+        self.ensure_one()
+        if not delivery_date:
+            raise UserError(
+                self.env._(
+                    "UPD %(upd)s, field Delivery Date: enter the day the customer received it.",
+                    upd=self.display_name,
+                )
+            )
+        today = self._today()
+        if delivery_date > today:
+            raise UserError(
+                self.env._(
+                    "UPD %(upd)s, field Delivery Date: %(date)s is in the future (today is "
+                    "%(today)s).",
+                    upd=self.display_name,
+                    date=delivery_date.strftime("%d.%m.%Y"),
+                    today=today.strftime("%d.%m.%Y"),
+                )
+            )
+        sent_on = self._local_date(self.sent_date) if self.sent_date and entered else None
+        if sent_on and delivery_date < sent_on:
+            raise UserError(
+                self.env._(
+                    "UPD %(upd)s, field Delivery Date: %(date)s is before the UPD was sent "
+                    "(%(sent)s).",
+                    upd=self.display_name,
+                    date=delivery_date.strftime("%d.%m.%Y"),
+                    sent=sent_on.strftime("%d.%m.%Y"),
+                )
+            )
+
+    def _local_date(self, moment):
+        tz = pytz.timezone(self.company_id.miko_support_tz or "Europe/Moscow")
+        return pytz.utc.localize(moment).astimezone(tz).date()
+
     def _state_label(self):
         return dict(self._fields["state"]._description_selection(self.env)).get(self.state)
 
@@ -944,18 +1022,48 @@ class SupportUpd(models.Model):
     def _edi_provider(self):
         return provider_for(self.company_id)
 
+    def _check_edi_settings(self):
+        """Refuse to send by EDI while the company has no operator or misses one of its
+        settings, naming what to set."""
+        self.ensure_one()
+        company = self.company_id.sudo()
+        provider = self._edi_provider()
+        missing = provider.missing_settings() if provider else ["miko_edi_provider"]
+        if missing:
+            raise UserError(
+                self.env._(
+                    "UPD %(upd)s cannot be sent: the EDI operator of %(company)s is not "
+                    "configured. Set %(fields)s on the company (Settings > Companies > "
+                    "%(company)s, tab Support Contracts).",
+                    upd=self.display_name,
+                    company=company.display_name,
+                    fields=", ".join(
+                        company._fields[name]._description_string(self.env) for name in missing
+                    ),
+                )
+            )
+
     def _edi_send(self):
-        """Hand the UPD to the operator; a failure leaves it «sending» for the retry cron."""
+        """Hand the UPD to the operator; it is «sent» once the operator accepted it as sent
+        (not as a draft). A failure or a draft leaves it «sending» for the retry cron."""
         self.ensure_one()
         provider = self._edi_provider()
+        if not provider:
+            self.sudo().edi_error = self.env._("No EDI operator is set on the company.")
+            return False
         self.sudo().edi_attempts += 1
         try:
-            provider.send(self)
+            sent = provider.send(self)
         except UserError:
             raise
         except Exception as error:
             _logger.info("UPD %s: sending failed, will retry: %s", self.name, error)
             self.sudo().edi_error = str(error)[:2000]
+            return False
+        if not sent:
+            self.sudo().edi_error = self.env._(
+                "Waiting at the operator as a draft: sign and send it in the operator's interface."
+            )
             return False
         self.sudo().write({"state": "sent", "sent_date": fields.Datetime.now(), "edi_error": False})
         return True
@@ -964,6 +1072,8 @@ class SupportUpd(models.Model):
         """Ask the operator about delivery and the buyer's answer."""
         self.ensure_one()
         provider = self._edi_provider()
+        if not provider:
+            return
         try:
             status = provider.poll(self)
             if status.get("delivered_on") and self.state == "sent":
@@ -987,8 +1097,16 @@ class SupportUpd(models.Model):
         elif kind in ("refusal", "clarification"):
             self._apply_refusal(answer.get("reason") or "", kind=kind)
 
-    def _apply_buyer_title(self, content, file_name=None, signature=None):
-        """Record the buyer's title ON_NSCHFDOPPOK: signed, or refused (КодИтога 3)."""
+    def _apply_buyer_title(
+        self,
+        content,
+        file_name=None,
+        signature=None,
+        discrepancy_file=None,
+        discrepancy_file_name=None,
+    ):
+        """Record the buyer's title ON_NSCHFDOPPOK: ``КодИтога`` 1 signed, 2 signed with
+        discrepancies (the discrepancy document kept, finance given an activity), 3 refused."""
         self.ensure_one()
         try:
             title = upd_xml.parse_buyer_title(content)
@@ -1048,6 +1166,24 @@ class SupportUpd(models.Model):
                 or title.discrepancy_document
                 or self.env._("Not accepted by the buyer."),
             )
+        elif title.has_discrepancies:
+            vals.update(
+                state="signed_discrepancies",
+                signed_date=title.accepted_on or title.formed_on or self._today(),
+                discrepancy_document=title.discrepancy_document
+                or title.acceptance_content
+                or False,
+            )
+            if discrepancy_file:
+                vals["discrepancy_attachment_id"] = Attachment.create(
+                    {
+                        "name": discrepancy_file_name
+                        or f"{title.file_id or 'ON_NSCHFDOPPOK'}_discrepancies",
+                        "raw": discrepancy_file,
+                        "res_model": self._name,
+                        "res_id": self.id,
+                    }
+                ).id
         else:
             vals.update(
                 state="signed",
@@ -1061,7 +1197,29 @@ class SupportUpd(models.Model):
                 signer=title.signer_name or "-",
             )
         )
+        if self.state == "signed_discrepancies":
+            self._schedule_discrepancy_activity()
         return title
+
+    def _schedule_discrepancy_activity(self):
+        """A to-do for a finance user: the buyer signed with discrepancies, settle the claim."""
+        self.ensure_one()
+        finance = self.env.ref("miko_support_contract.group_finance").sudo().all_user_ids
+        finance = finance.filtered(
+            lambda user: self.company_id in user.company_ids and not user.share
+        )
+        user = self.contract_id.user_id if self.contract_id.user_id in finance else finance[:1]
+        self.sudo().activity_schedule(
+            "mail.mail_activity_data_todo",
+            summary=self.env._("UPD signed with discrepancies"),
+            note=self.env._(
+                "The customer %(partner)s signed UPD %(upd)s with discrepancies: %(document)s",
+                partner=self.partner_id.display_name,
+                upd=self.display_name,
+                document=self.discrepancy_document or "-",
+            ),
+            user_id=(user or self.env.user).id,
+        )
 
     def _apply_refusal(self, reason, kind="refusal"):
         """A refusal to sign or a clarification request: the reason is kept, a correction
@@ -1096,7 +1254,13 @@ class SupportUpd(models.Model):
         on D+7.
         """
         self.ensure_one()
-        return self.delivery_date + timedelta(days=ACCEPTANCE_DAYS)
+        events = self.contract_id.sudo().force_majeure_ids
+        if not events:
+            return self.delivery_date + timedelta(days=ACCEPTANCE_DAYS)
+        # force majeure (section IX) extends the acceptance period by its duration
+        return force_majeure.extend_days(
+            self.delivery_date + timedelta(days=1), ACCEPTANCE_DAYS - 1, events._local_periods()
+        ) + timedelta(days=1)
 
     def _deem_accepted(self, on_date):
         self.ensure_one()
@@ -1119,10 +1283,46 @@ class SupportUpd(models.Model):
             )
         )
         self.sudo().deemed_attachment_id = attachment
+        self._issue_unilateral_copy(attachment)
+
+    def _issue_unilateral_copy(self, attachment):
+        """The unilaterally signed copy goes by the contract's channel (contract 4.4): through
+        the EDI operator, or printed for a registered letter; an e-mail copy always follows."""
+        self.ensure_one()
+        provider = self._edi_provider() if self.channel == "edi" else None
+        if provider:
+            try:
+                message_id = provider.send_unilateral_copy(self, attachment)
+            except UserError:
+                raise
+            except Exception as error:
+                _logger.info("UPD %s: the unilateral copy was not sent: %s", self.name, error)
+                self.sudo().edi_error = str(error)[:2000]
+                message_id = None
+            if message_id:
+                self.sudo().unilateral_edi_message_id = message_id
+        if self.channel == "post" or not self.unilateral_edi_message_id:
+            self.message_post(
+                body=self.env._(
+                    "UPD %(upd)s is deemed accepted on %(date)s: print the unilaterally signed "
+                    "copy, send it by registered letter and enter its tracking number.",
+                    upd=self.display_name,
+                    date=self.deemed_accepted_date.strftime("%d.%m.%Y"),
+                )
+                if self.channel == "post"
+                else self.env._(
+                    "UPD %(upd)s is deemed accepted on %(date)s: send the unilaterally signed "
+                    "copy to the customer in the EDI operator's interface.",
+                    upd=self.display_name,
+                    date=self.deemed_accepted_date.strftime("%d.%m.%Y"),
+                )
+            )
         template = self.env.ref("miko_support_contract.mail_template_upd_deemed_accepted")
-        template.sudo().send_mail(
-            self.id, email_values={"attachment_ids": [fields.Command.link(attachment.id)]}
-        )
+        email_values = {"attachment_ids": [fields.Command.link(attachment.id)]}
+        registration_email = self.contract_id.sudo().registration_email
+        if registration_email:
+            email_values["email_to"] = registration_email
+        template.sudo().send_mail(self.id, email_values=email_values)
 
     def _registration_emails(self):
         """The registration e-mails of the UPD's contract and of its licences (clause 4.3 names
@@ -1290,6 +1490,7 @@ class SupportUpd(models.Model):
                 ("delivery_date", "<=", today - timedelta(days=ACCEPTANCE_DAYS)),
             ]
         )
+        due = due.filtered(lambda upd: upd._deemed_acceptance_date() <= today)
         for upd in due:
             upd._deem_accepted(upd._deemed_acceptance_date())
         return due

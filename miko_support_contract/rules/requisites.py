@@ -4,6 +4,12 @@ Every ``check_*`` function takes the value as typed by a user, removes all white
 the normalised string, or raises :class:`RuleError` naming the requisite and what is wrong with it.
 The checksum algorithms are the ones published by the FNS (INN, OGRN), Rosstat (OKPO) and the Bank
 of Russia (the control key of account numbers).
+
+Treasury requisites (since 2021): a treasury body (ТОФК) has a BIK of its own, most of them
+starting with 01 (a few Moscow ones with 00 or 02, those of new regions with 04); its
+correspondent account is the single treasury account (ЕКС, 401 02…) keyed like an account of a
+Bank of Russia division; the accounts it keeps for budget institutions are treasury accounts
+(03…, currency 643) which carry no control key.
 """
 
 import re
@@ -14,6 +20,11 @@ INN_LEGAL_WEIGHTS = (2, 4, 10, 3, 5, 9, 4, 6, 8)
 INN_PERSON_WEIGHTS_11 = (7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
 INN_PERSON_WEIGHTS_12 = (3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
 ACCOUNT_KEY_WEIGHTS = (7, 1, 3)
+BANK_BIK_PREFIX = "04"
+TREASURY_BIK_PREFIXES = ("00", "01", "02")
+SINGLE_TREASURY_ACCOUNT_PREFIX = "40102"
+TREASURY_ACCOUNT_PREFIX = "03"
+TREASURY_ACCOUNT_CURRENCY = "643"
 
 KPP_PATTERN = re.compile(r"\d{4}[\dA-Z][\dA-Z]\d{3}")
 
@@ -173,8 +184,13 @@ def check_okpo(value):
     return okpo
 
 
+def is_treasury_bik(bik):
+    """True for the BIK of a treasury body (00…, 01…, 02…; those starting with 04 are not told)."""
+    return _compact(bik)[:2] in TREASURY_BIK_PREFIXES
+
+
 def check_bik(value):
-    """Validate a BIK of a Russian bank: 9 digits starting with the country code 04."""
+    """Validate a BIK: 9 digits, 04… for a bank, 00…, 01… or 02… for a treasury body (ТОФК)."""
     bik = _compact(value)
     if not bik:
         raise RuleError(_lt("BIK is empty."))
@@ -184,15 +200,22 @@ def check_bik(value):
         raise RuleError(
             _lt("BIK must have 9 digits, %(bik)s has %(count)s.", bik=bik, count=len(bik))
         )
-    if not bik.startswith("04"):
-        raise RuleError(_lt("BIK %(bik)s is invalid: a Russian bank BIK starts with 04.", bik=bik))
+    if not bik.startswith(BANK_BIK_PREFIX) and not is_treasury_bik(bik):
+        raise RuleError(
+            _lt(
+                "BIK %(bik)s is invalid: a Russian bank BIK starts with 04, the BIK of a "
+                "treasury body with 00, 01 or 02.",
+                bik=bik,
+            )
+        )
     return bik
 
 
 def check_bank_account(account, bik):
     """Validate a settlement account (20 digits) against the BIK of its bank.
 
-    The control key runs over the last 3 digits of the BIK followed by the 20 account digits.
+    The control key runs over the last 3 digits of the BIK followed by the 20 account digits. A
+    treasury account (03…) has no control key: its currency (digits 6 to 8) must be 643.
     """
     bik = check_bik(bik)
     account = _compact(account)
@@ -210,6 +233,16 @@ def check_bank_account(account, bik):
                 count=len(account),
             )
         )
+    if account.startswith(TREASURY_ACCOUNT_PREFIX):
+        if account[5:8] != TREASURY_ACCOUNT_CURRENCY:
+            raise RuleError(
+                _lt(
+                    "Treasury account %(account)s is invalid: its digits 6 to 8 must be the "
+                    "currency code 643.",
+                    account=account,
+                )
+            )
+        return account
     if not _account_key_ok(bik[-3:] + account):
         raise RuleError(
             _lt(
@@ -223,10 +256,11 @@ def check_bank_account(account, bik):
 
 
 def check_corr_account(corr, bik):
-    """Validate a correspondent account (20 digits, starts with 301) against the bank's BIK.
+    """Validate a correspondent account (20 digits) against the BIK of its bank.
 
-    The account ends with the last 3 digits of the BIK and its control key runs over ``"0"``, the
-    5th and 6th digits of the BIK and the 20 account digits.
+    A bank's account starts with 301 and ends with the last 3 digits of the BIK; the single
+    treasury account of a treasury body (ЕКС) starts with 40102. The control key of both runs over
+    ``"0"``, the 5th and 6th digits of the BIK and the 20 account digits.
     """
     bik = check_bik(bik)
     corr = _compact(corr)
@@ -244,14 +278,18 @@ def check_corr_account(corr, bik):
                 count=len(corr),
             )
         )
-    if not corr.startswith("301"):
+    single_treasury = corr.startswith(SINGLE_TREASURY_ACCOUNT_PREFIX)
+    if not corr.startswith("301") and not single_treasury:
         raise RuleError(
             _lt(
-                "Correspondent account %(account)s is invalid: it must start with 301.",
+                "Correspondent account %(account)s is invalid: it must start with 301 (a bank's "
+                "account) or 40102 (the single treasury account).",
                 account=corr,
             )
         )
-    if corr[-3:] != bik[-3:] or not _account_key_ok("0" + bik[4:6] + corr):
+    if (not single_treasury and corr[-3:] != bik[-3:]) or not _account_key_ok(
+        "0" + bik[4:6] + corr
+    ):
         raise RuleError(
             _lt(
                 "Correspondent account %(account)s does not match BIK %(bik)s.",

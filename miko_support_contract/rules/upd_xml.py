@@ -1121,6 +1121,13 @@ def build_xml(doc):
 # XSD validation
 # --------------------------------------------------------------------------------------------
 
+XSD_DIR = Path(__file__).resolve().parent.parent / "data" / "xsd"
+SELLER_XSD_503 = XSD_DIR / "ON_NSCHFDOPPR_1_997_01_05_03_05_transcribed.xsd"
+BUYER_XSD = {
+    "5.01": XSD_DIR / "ON_NSCHFDOPPOK_1_997_02_05_01_02.xsd",
+    "5.02": XSD_DIR / "ON_NSCHFDOPPOK_1_997_02_05_02_01.xsd",
+}
+
 _schemas = {}
 _schemas_lock = threading.Lock()
 
@@ -1139,13 +1146,15 @@ def _schema(xsd_path):
     return cached
 
 
-def validate_xml(xml_bytes, xsd_path, max_errors=5, max_bytes=DEFAULT_MAX_BYTES):
-    """Validate ``xml_bytes`` against the XSD at ``xsd_path``; raise :class:`RuleError` listing the
-    first ``max_errors`` schema errors (line and libxml2 message each).
+def validate_xml(xml_bytes, xsd_path=None, max_errors=5, max_bytes=DEFAULT_MAX_BYTES):
+    """Validate ``xml_bytes`` against the XSD at ``xsd_path`` (by default the seller's title 5.03
+    shipped in ``data/xsd``); raise :class:`RuleError` listing the first ``max_errors`` schema
+    errors (line and libxml2 message each).
 
     The XSD is compiled once per process and path; the parse of ``xml_bytes`` is the safe one of
     :func:`~.xml_safety.parse_xml_safely`.
     """
+    xsd_path = xsd_path or SELLER_XSD_503
     root = parse_xml_safely(xml_bytes, max_bytes=max_bytes)
     schema, lock = _schema(xsd_path)
     with lock:  # ``error_log`` belongs to the schema object: keep validate + read together

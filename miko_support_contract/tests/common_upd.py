@@ -1,16 +1,13 @@
 """A vendor and a customer with full requisites, and a month with consumption."""
 
-import os
 from datetime import UTC, date, datetime
-from pathlib import Path
+
+from odoo.addons.miko_support_contract.rules import upd_xml
 
 from . import fake_diadoc
 from .common import VALID_INN, VALID_KPP, MikoSupportCommon
 
-SHARED = Path(
-    os.environ.get("MIKO_SHARED_DIR") or Path(__file__).resolve().parents[2].parent / "shared"
-)
-SELLER_XSD_503 = SHARED / "upd" / "xsd" / "ON_NSCHFDOPPR_1_997_01_05_03_05_transcribed.xsd"
+SELLER_XSD_503 = upd_xml.SELLER_XSD_503  # shipped in data/xsd, used when no path is set
 SELLER_INN = "7701150631"
 SELLER_KPP = "770101001"
 SELLER_EDO = f"2BM-{SELLER_INN}-{SELLER_KPP}-20190101000000000001"
@@ -36,7 +33,6 @@ class MikoUpdCommon(MikoSupportCommon):
             {
                 **SELLER_REQUISITES,
                 "miko_director_id": director.id,
-                "miko_upd_xsd_path": str(SELLER_XSD_503),
             }
         )
         cls.customer.write(

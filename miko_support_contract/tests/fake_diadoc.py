@@ -85,6 +85,20 @@ class FakeDiadoc(ThreadingHTTPServer):
             },
         ]
 
+    def send_draft(self, message_id):
+        """The seller signs and sends the draft in the web interface: a new message is sent and
+        the draft names it (``DraftIsTransformedToMessageId``)."""
+        draft = self.message(message_id)
+        sent = {
+            **draft,
+            "MessageId": str(uuid.uuid4()),
+            "IsDraft": False,
+            "Entities": [{**entity, "EntityId": str(uuid.uuid4())} for entity in draft["Entities"]],
+        }
+        draft["DraftIsTransformedToMessageId"] = sent["MessageId"]
+        self.messages[f"sent:{message_id}"] = sent
+        return sent
+
     def add_rejection(self, message_id, reason):
         message = self.message(message_id)
         text = f'<Файл><Документ><СвУведУточ ТекстУведУточ="{reason}"/></Документ></Файл>'

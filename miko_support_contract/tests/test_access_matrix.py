@@ -34,6 +34,9 @@ EXPECTED = {
     "miko.support.upd.month.close.line": ("", "", "rwcu", "rwcu", "", ""),
     "miko.support.upd.answer.wizard": ("", "", "rwcu", "rwcu", "", ""),
     "miko.support.capture.source": ("", "", "r", "rwcu", "", ""),
+    "miko.support.upd.delivery.wizard": ("", "", "rwcu", "rwcu", "", ""),
+    "miko.support.offer.edition": ("r", "r", "r", "rwcu", "r", ""),
+    "miko.support.force.majeure": ("r", "r", "r", "rwcu", "", ""),
 }
 
 

@@ -1,3 +1,6 @@
+import csv
+from pathlib import Path
+
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
@@ -82,6 +85,49 @@ class TestRequisites(MikoSupportCommon):
                 }
             )
         self.assertIn(self.customer.name, str(caught.exception))
+
+    def test_budget_institution_with_treasury_requisites_is_a_customer(self):
+        with (Path(__file__).parent / "data" / "treasury_requisites.csv").open(
+            encoding="utf-8"
+        ) as file:
+            row = next(csv.DictReader(file))
+        partner = self.env["res.partner"].create(
+            {
+                "name": row["name"],
+                "is_company": True,
+                "country_id": self.env.ref("base.ru").id,
+                "vat": row["inn"],
+                "miko_kpp": row["kpp"],
+            }
+        )
+        treasury = self.env["res.bank"].create(
+            {"name": "УФК по ЛНР", "bic": row["bik"], "miko_corr_account": row["corr_account"]}
+        )
+        account = self.env["res.partner.bank"].create(
+            {"acc_number": row["account"], "bank_id": treasury.id, "partner_id": partner.id}
+        )
+        self.assertEqual(account.acc_number, "03214643000000018300")
+        # the treasury body of the single tax payment: BIK 01…, ЕКС 40102…
+        tula = self.env["res.bank"].create(
+            {
+                "name": "ОТДЕЛЕНИЕ ТУЛА БАНКА РОССИИ//УФК по Тульской области",
+                "bic": "017003983",
+                "miko_corr_account": "40102810445370000059",
+            }
+        )
+        self.assertEqual(tula.miko_corr_account, "40102810445370000059")
+        with self.assertRaises(ValidationError) as caught:
+            tula.miko_corr_account = "40102810445370000058"
+        self.assertIn("40102810445370000058", str(caught.exception))
+        with self.assertRaises(ValidationError) as caught:
+            self.env["res.partner.bank"].create(
+                {
+                    "acc_number": "40702810600000012345",
+                    "bank_id": tula.id,
+                    "partner_id": partner.id,
+                }
+            )
+        self.assertIn("control key", str(caught.exception))
 
     def test_company_defaults_and_requisites(self):
         company = self.env["res.company"].create({"name": "Новая"})

@@ -1,7 +1,9 @@
 import contextlib
+import csv
+from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from stdnum.ru import inn as stdnum_inn
 
@@ -31,6 +33,15 @@ VALID_ACCOUNTS = [
     ("40817810500001234567", "044525974"),
     ("40702810800000012345", "044525593"),
 ]
+
+# The single tax payment's recipient as published by the FNS: Казначейство России (ФНС России),
+# treasury body of the Tula region (BIK 01…), ЕКС and treasury account.
+FNS_TREASURY_BIK = "017003983"
+FNS_TREASURY_CORR = "40102810445370000059"
+FNS_TREASURY_ACCOUNT = "03100643000000018500"
+DATA = Path(__file__).parent / "data"
+with (DATA / "treasury_requisites.csv").open(encoding="utf-8") as _file:
+    TREASURY_CUSTOMERS = list(csv.DictReader(_file))
 
 digits = st.text(alphabet="0123456789", min_size=1, max_size=1)
 
@@ -301,6 +312,7 @@ def test_check_corr_account_rejects(corr, bik, expected):
 )
 def test_account_exactly_one_key_digit(bik, skeleton):
     """The key digit (9th) of an account has weight 3, so exactly one value of it is valid."""
+    assume(not skeleton.startswith(requisites.TREASURY_ACCOUNT_PREFIX))  # no key there
     account = _with_key(skeleton, bik)
     assert requisites.check_bank_account(account, bik) == account
     for digit in "0123456789":
@@ -314,6 +326,77 @@ def test_account_exactly_one_key_digit(bik, skeleton):
 def test_account_single_digit_error_is_detected(skeleton, position, digit):
     account = _with_key(skeleton, SBERBANK_BIK)
     typo = account[:position] + digit + account[position + 1 :]
+    # a treasury account (03…) carries no key: a typo making one is told by its structure only
+    assume(not typo.startswith(requisites.TREASURY_ACCOUNT_PREFIX))
     if typo != account:
         with pytest.raises(RuleError):
             requisites.check_bank_account(typo, SBERBANK_BIK)
+
+
+# Treasury requisites
+
+
+def test_treasury_requisites_of_the_fns_are_accepted():
+    assert requisites.check_bik(FNS_TREASURY_BIK) == FNS_TREASURY_BIK
+    assert requisites.is_treasury_bik(FNS_TREASURY_BIK)
+    assert not requisites.is_treasury_bik(SBERBANK_BIK)
+    assert requisites.check_corr_account(FNS_TREASURY_CORR, FNS_TREASURY_BIK) == FNS_TREASURY_CORR
+    assert (
+        requisites.check_bank_account(FNS_TREASURY_ACCOUNT, FNS_TREASURY_BIK)
+        == FNS_TREASURY_ACCOUNT
+    )
+
+
+@pytest.mark.parametrize("row", TREASURY_CUSTOMERS, ids=lambda row: row["bik"])
+def test_treasury_requisites_of_a_budget_institution_are_accepted(row):
+    assert requisites.check_inn(row["inn"]) == row["inn"]
+    assert requisites.check_kpp(row["kpp"]) == row["kpp"]
+    assert requisites.check_bik(row["bik"]) == row["bik"]
+    assert requisites.check_corr_account(row["corr_account"], row["bik"]) == row["corr_account"]
+    assert requisites.check_bank_account(row["account"], row["bik"]) == row["account"]
+
+
+@pytest.mark.parametrize(
+    ("corr", "bik", "expected"),
+    [
+        # one digit changed: the ЕКС keeps its control key
+        ("40102810445370000058", FNS_TREASURY_BIK, "does not match BIK 017003983"),
+        # the ЕКС of Tula with the BIK of another treasury body
+        (FNS_TREASURY_CORR, "044371902", "does not match BIK 044371902"),
+        # the treasury accounts of before 2021 are not correspondent accounts
+        ("40101810700000010010", FNS_TREASURY_BIK, "or 40102"),
+    ],
+)
+def test_single_treasury_account_rejects(corr, bik, expected):
+    with pytest.raises(RuleError) as excinfo:
+        requisites.check_corr_account(corr, bik)
+    assert expected in _message(excinfo)
+
+
+def test_treasury_account_has_no_key_but_its_structure():
+    # any 9th digit: a treasury account carries no control key
+    for digit in "0123456789":
+        account = FNS_TREASURY_ACCOUNT[:8] + digit + FNS_TREASURY_ACCOUNT[9:]
+        assert requisites.check_bank_account(account, FNS_TREASURY_BIK) == account
+    with pytest.raises(RuleError) as excinfo:
+        requisites.check_bank_account("03100810000000018500", FNS_TREASURY_BIK)
+    assert "currency code 643" in _message(excinfo)
+    with pytest.raises(RuleError) as excinfo:
+        requisites.check_bank_account("0310064300000001850", FNS_TREASURY_BIK)
+    assert "20 digits" in _message(excinfo)
+
+
+@pytest.mark.parametrize("bik", [SBERBANK_BIK, FNS_TREASURY_BIK])
+def test_commercial_account_with_a_wrong_key_is_still_refused(bik):
+    account = _with_key("40702810000000012345", bik)
+    wrong = account[:8] + str((int(account[8]) + 1) % 10) + account[9:]
+    with pytest.raises(RuleError) as excinfo:
+        requisites.check_bank_account(wrong, bik)
+    assert "control key is wrong" in _message(excinfo)
+
+
+@pytest.mark.parametrize("bik", ["034525988", "144525225", "994525988"])
+def test_bik_of_no_bank_nor_treasury_body_is_refused(bik):
+    with pytest.raises(RuleError) as excinfo:
+        requisites.check_bik(bik)
+    assert "treasury body" in _message(excinfo)

@@ -1,7 +1,8 @@
 """The monthly UPD (5.03, ДОП, без НДС): business rules, XML, XSD, Schematron, buyer's title.
 
-The FNS schemas and sample files live in the shared folder beside the repository
-(``<repo>/../shared/upd``), or where ``MIKO_SHARED_DIR`` points.
+The FNS schemas are shipped in the addon (``data/xsd``); the other vendors' sample files live in
+the shared folder beside the repository (``<repo>/../shared/upd``), or where ``MIKO_SHARED_DIR``
+points.
 """
 
 import os
@@ -25,11 +26,11 @@ from odoo.addons.miko_support_contract.rules.xml_safety import parse_xml_safely
 SHARED = Path(
     os.environ.get("MIKO_SHARED_DIR") or Path(__file__).resolve().parents[2].parent / "shared"
 )
-XSD_DIR = SHARED / "upd" / "xsd"
 SAMPLES = SHARED / "upd" / "samples"
-SELLER_XSD_503 = XSD_DIR / "ON_NSCHFDOPPR_1_997_01_05_03_05_transcribed.xsd"
-BUYER_XSD_502 = XSD_DIR / "ON_NSCHFDOPPOK_1_997_02_05_02_01.xsd"
-BUYER_XSD_501 = XSD_DIR / "ON_NSCHFDOPPOK_1_997_02_05_01_02.xsd"
+# the schemas shipped with the addon (data/xsd)
+SELLER_XSD_503 = upd.SELLER_XSD_503
+BUYER_XSD_502 = upd.BUYER_XSD["5.02"]
+BUYER_XSD_501 = upd.BUYER_XSD["5.01"]
 DIADOC_BUYER_TITLE = SAMPLES / "diadoc_generate_utd970_05_02_01_title1_resp.xml"
 OTHER_VENDOR_503 = SAMPLES / "vscherbo_example-upd_503_SCHFDOP.xml"
 
@@ -163,7 +164,19 @@ def problems_text(error):
 
 
 def test_shared_folder_is_there():
-    assert SELLER_XSD_503.is_file(), f"FNS schemas not found under {SHARED} (set MIKO_SHARED_DIR)"
+    assert SAMPLES.is_dir(), f"UPD samples not found under {SHARED} (set MIKO_SHARED_DIR)"
+
+
+def test_schemas_are_shipped_inside_the_addon():
+    addon = Path(upd.__file__).resolve().parents[1]
+    for path in (SELLER_XSD_503, BUYER_XSD_502, BUYER_XSD_501):
+        assert path.is_file()
+        assert path.resolve().is_relative_to(addon)
+    # validation uses the shipped seller's title 5.03 when no schema is named
+    upd.validate_xml(upd.build_xml(make_document()))
+    broken = mutate(upd.build_xml(make_document()), _set(".", "ВерсФорм", "5.02"))
+    error = refusal(upd.validate_xml, broken)
+    assert SELLER_XSD_503.name in str(error)
 
 
 # ------------------------------------------------------------------------------------------

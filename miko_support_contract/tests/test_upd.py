@@ -79,6 +79,19 @@ class TestUpd(MikoUpdCommon):
         self.assertEqual(document.find("Подписант/ФИО").get("Фамилия"), "Смирнов")
         self.assertIn(upd.guid, upd.xml_file_name)
 
+    def test_shipped_schema_validates_unless_the_company_names_another(self):
+        contract = self.prepaid_contract()
+        upd = self.generate_october(contract)
+        self.assertFalse(self.company.miko_upd_xsd_path)
+        content, _file_name = upd._checked_xml()
+        self.assertTrue(content)
+        # the setting overrides the shipped schema: here the buyer's, which the seller's refuses
+        self.company.miko_upd_xsd_path = str(upd_xml.BUYER_XSD["5.02"])
+        with self.assertRaises(UserError) as caught:
+            upd._checked_xml()
+        self.assertIn("ON_NSCHFDOPPOK_1_997_02_05_02_01.xsd", str(caught.exception))
+        self.assertIn(upd.name, str(caught.exception))
+
     def test_accounting_entry_and_wallet_reconciliation(self):
         contract = self.prepaid_contract()
         self.assertEqual(contract._wallet_reconciliation()["difference"], 0)

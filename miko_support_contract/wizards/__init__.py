@@ -4,3 +4,4 @@ from . import statement_wizard
 from . import upd_month_close
 from . import upd_answer_wizard
 from . import vendor_bug_wizard
+from . import upd_delivery_wizard

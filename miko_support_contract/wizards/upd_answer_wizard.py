@@ -26,13 +26,21 @@ class UpdAnswerWizard(models.TransientModel):
     title_file_name = fields.Char()
     signature_file = fields.Binary(string="Buyer's Signature File")
     signature_file_name = fields.Char()
+    discrepancy_file = fields.Binary(
+        string="Discrepancy Document",
+        help="The buyer's document of discrepancies, when its title says «accepted with "
+        "discrepancies» (КодИтога 2).",
+    )
+    discrepancy_file_name = fields.Char()
     reason = fields.Text()
 
     @api.model_create_multi
     def create(self, vals_list):
         # refuse an oversized upload from its length, before it is stored or decoded
         for vals in vals_list:
-            self._check_file_sizes(vals.get("title_file"), vals.get("signature_file"))
+            self._check_file_sizes(
+                vals.get("title_file"), vals.get("signature_file"), vals.get("discrepancy_file")
+            )
         return super().create(vals_list)
 
     @api.model
@@ -60,11 +68,15 @@ class UpdAnswerWizard(models.TransientModel):
                         upd=upd.display_name,
                     )
                 )
-            self._check_file_sizes(self.title_file, self.signature_file)
+            self._check_file_sizes(self.title_file, self.signature_file, self.discrepancy_file)
             upd._apply_buyer_title(
                 base64.b64decode(self.title_file),
                 file_name=self.title_file_name,
                 signature=base64.b64decode(self.signature_file) if self.signature_file else None,
+                discrepancy_file=(
+                    base64.b64decode(self.discrepancy_file) if self.discrepancy_file else None
+                ),
+                discrepancy_file_name=self.discrepancy_file_name,
             )
         else:
             upd._apply_refusal(self.reason or "", kind=self.answer_type)

@@ -1,0 +1,29 @@
+"""Force majeure (contract section IX): periods that extend the contract's time limits.
+
+A time limit running from ``start`` to ``end`` is extended by the part of every force-majeure
+period that falls after ``start`` and begins before the (already extended) end: the clock stands
+still while the event lasts. Events are ``(begin, finish)`` pairs of naive datetimes in one time
+reference; overlapping events count once.
+"""
+
+from datetime import datetime, time, timedelta
+
+
+def extend_time_limit(start, end, events):
+    """The end of the time limit ``[start, end)`` once the clock stood still during ``events``."""
+    for event_begin, finish in sorted(events):
+        begin = max(event_begin, start)
+        if finish <= begin or begin >= end:
+            continue
+        end += finish - begin
+        start = finish  # what is counted stays counted: overlapping events count once
+    return end
+
+
+def extend_days(first_day, days, events):
+    """The last day of a period of ``days`` calendar days counted from ``first_day`` (itself
+    day 1), extended by the force-majeure ``events`` (a started day counts whole)."""
+    start = datetime.combine(first_day, time.min)
+    end = extend_time_limit(start, start + timedelta(days=days), events)
+    last = end - timedelta(microseconds=1)
+    return last.date()

@@ -1,0 +1,62 @@
+from datetime import date, datetime, timedelta
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from odoo.addons.miko_support_contract.rules.force_majeure import extend_days, extend_time_limit
+
+START = datetime(2026, 11, 2, 10, 0)
+END = datetime(2026, 11, 3, 10, 0)
+
+
+def test_no_event_changes_nothing():
+    assert extend_time_limit(START, END, []) == END
+
+
+def test_event_inside_the_time_limit_extends_it_by_its_duration():
+    event = (datetime(2026, 11, 2, 12, 0), datetime(2026, 11, 2, 18, 0))
+    assert extend_time_limit(START, END, [event]) == END + timedelta(hours=6)
+
+
+def test_event_before_or_after_the_time_limit_is_ignored():
+    before = (datetime(2026, 11, 1), datetime(2026, 11, 2, 10, 0))
+    after = (datetime(2026, 11, 3, 10, 0), datetime(2026, 11, 4))
+    assert extend_time_limit(START, END, [before, after]) == END
+
+
+def test_event_running_at_the_start_counts_from_the_start():
+    event = (datetime(2026, 11, 1), datetime(2026, 11, 2, 14, 0))
+    assert extend_time_limit(START, END, [event]) == END + timedelta(hours=4)
+
+
+def test_event_reached_only_thanks_to_an_earlier_extension_counts_too():
+    first = (datetime(2026, 11, 2, 12, 0), datetime(2026, 11, 2, 22, 0))  # end → 3 Nov 20:00
+    second = (datetime(2026, 11, 3, 15, 0), datetime(2026, 11, 3, 17, 0))
+    assert extend_time_limit(START, END, [second, first]) == datetime(2026, 11, 3, 22, 0)
+
+
+def test_overlapping_events_count_once():
+    a = (datetime(2026, 11, 2, 12, 0), datetime(2026, 11, 2, 18, 0))
+    b = (datetime(2026, 11, 2, 15, 0), datetime(2026, 11, 2, 20, 0))
+    assert extend_time_limit(START, END, [a, b]) == END + timedelta(hours=8)
+
+
+def test_acceptance_days_extended_by_three_days_of_force_majeure():
+    # delivered on 2 Nov: the 7 days are 3–9 Nov; 4–6 Nov are lost to force majeure
+    event = (datetime(2026, 11, 4), datetime(2026, 11, 7))
+    assert extend_days(date(2026, 11, 3), 7, []) == date(2026, 11, 9)
+    assert extend_days(date(2026, 11, 3), 7, [event]) == date(2026, 11, 12)
+    # a started day counts whole
+    half = (datetime(2026, 11, 4, 12, 0), datetime(2026, 11, 4, 13, 0))
+    assert extend_days(date(2026, 11, 3), 7, [half]) == date(2026, 11, 10)
+
+
+hours = st.integers(min_value=-48, max_value=96).map(lambda h: START + timedelta(hours=h))
+
+
+@given(st.lists(st.tuples(hours, st.integers(min_value=0, max_value=48)), max_size=5))
+def test_extension_never_shortens_and_at_most_adds_the_events(raw):
+    events = [(begin, begin + timedelta(hours=length)) for begin, length in raw]
+    extended = extend_time_limit(START, END, events)
+    assert extended >= END
+    assert extended - END <= sum((finish - begin for begin, finish in events), timedelta())
