@@ -56,10 +56,89 @@ class AccountAnalyticLine(models.Model):
         readonly=True,
         help="Raw minutes of work on vendor bugs, shown on the statement and not charged.",
     )
+    miko_outside_period = fields.Boolean(
+        string="Outside the Contract Period",
+        compute="_compute_miko_outside_period",
+        search="_search_miko_outside_period",
+        help="Work before the contract took effect (first payment) or after its end date: kept, "
+        "not charged until a manager decides.",
+    )
+    miko_period_decision = fields.Selection(
+        [("charge", "Charge on the first day of the period"), ("write_off", "Written off")],
+        string="Decision",
+        readonly=True,
+        copy=False,
+    )
+    miko_period_note = fields.Char(string="Decision Note", readonly=True, copy=False)
     _miko_day_unique = models.UniqueIndex(
         "(miko_contract_id, user_id, date) WHERE miko_contract_id IS NOT NULL",
         "There is already a support day line for this engineer, contract and day.",
     )
+
+    @api.depends("date", "miko_contract_id.date_start", "miko_contract_id.date_end")
+    def _compute_miko_outside_period(self):
+        for line in self:
+            contract = line.miko_contract_id.sudo()
+            line.miko_outside_period = bool(
+                contract
+                and (
+                    not contract.date_start
+                    or line.date < contract.date_start
+                    or (contract.date_end and line.date > contract.date_end)
+                )
+            )
+
+    def _search_miko_outside_period(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            return NotImplemented
+        query = SQL(
+            """
+            SELECT l.id FROM account_analytic_line l
+              JOIN miko_support_contract k ON k.id = l.miko_contract_id
+             WHERE k.date_start IS NULL OR l.date < k.date_start
+                OR (k.date_end IS NOT NULL AND l.date > k.date_end)
+            """
+        )
+        positive = (operator == "=") == value
+        return [("id", "in" if positive else "not in", query)]
+
+    def action_miko_charge_outside_period(self):
+        """Manager's decision: charge the work outside the contract period, on the first day of
+        the period (or the last, for work after the end date), with a note on the ledger."""
+        self._miko_decide_outside_period("charge", self.env._("Charged on a manager's decision"))
+
+    def action_miko_write_off_outside_period(self, reason):
+        """Manager's decision: never charge the work outside the contract period."""
+        if not (reason or "").strip():
+            raise UserError(
+                self.env._("Give the reason for writing off the work outside the period.")
+            )
+        self._miko_decide_outside_period("write_off", reason)
+
+    def _miko_decide_outside_period(self, decision, note):
+        if not self.env.user.has_group("miko_support_contract.group_manager"):
+            raise UserError(
+                self.env._("Only a support manager decides on work outside the contract period.")
+            )
+        for line in self:
+            if not line.miko_outside_period:
+                raise UserError(
+                    self.env._(
+                        "Support day line %(line)s of %(day)s lies inside the period of contract "
+                        "%(contract)s: there is nothing to decide.",
+                        line=line.display_name,
+                        day=line.date,
+                        contract=line.miko_contract_id.display_name,
+                    )
+                )
+        self.sudo().write({"miko_period_decision": decision, "miko_period_note": note})
+        self.env["miko.support.contract"].sudo()._queue_charges(
+            SQL(
+                "SELECT miko_contract_id, date FROM account_analytic_line WHERE id = ANY(%s)",
+                self.ids,
+            )
+        )
+        return True
 
     def _compute_miko_activity_ids(self):
         activity_ids = {}
@@ -87,24 +166,24 @@ class AccountAnalyticLine(models.Model):
             line.miko_activity_ids = Activity.browse(activity_ids.get(line._origin.id, []))
 
     def write(self, vals):
-        if not self.env.context.get("miko_billing"):
-            support_lines = self.filtered("miko_contract_id")
-            if support_lines and BILLING_MANAGED_FIELDS & set(vals):
-                raise UserError(
-                    self.env._(
-                        "Support day line %(line)s: its time comes from the activities of the day "
-                        "(%(minutes)s billed minutes); change the activities instead.",
-                        line=support_lines[0].display_name,
-                        minutes=support_lines[0].miko_billed_minutes,
-                    )
+        # no context key skips this: the billing run writes day lines in SQL, so nothing an RPC
+        # caller can pass unlocks the minutes that feed the wallet
+        support_lines = self.filtered("miko_contract_id")
+        if support_lines and BILLING_MANAGED_FIELDS & set(vals):
+            raise UserError(
+                self.env._(
+                    "Support day line %(line)s: its time comes from the activities of the day "
+                    "(%(minutes)s billed minutes); change the activities instead.",
+                    line=support_lines[0].display_name,
+                    minutes=support_lines[0].miko_billed_minutes,
                 )
+            )
+        if support_lines and set(vals) - {"name", "miko_period_decision", "miko_period_note"}:
             support_lines._miko_check_not_locked()
         return super().write(vals)
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_support_day(self):
-        if self.env.context.get("miko_billing"):
-            return
         support_lines = self.filtered("miko_contract_id")
         support_lines._miko_check_not_locked()
         if support_lines.miko_activity_ids:

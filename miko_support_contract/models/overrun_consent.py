@@ -27,4 +27,18 @@ class OverrunConsent(models.Model):
         default="letter",
     )
     attachment_id = fields.Many2one("ir.attachment", string="Letter")
+    amount = fields.Monetary(
+        string="Agreed Amount",
+        currency_field="currency_id",
+        help="The additional invoice this consent allows may not exceed it; empty: the debt at "
+        "the time of the invoice.",
+    )
+    currency_id = fields.Many2one(related="contract_id.currency_id")
+    invoice_id = fields.Many2one(
+        "account.move",
+        string="Additional Invoice",
+        readonly=True,
+        copy=False,
+        help="The one additional invoice this consent covered: the next one needs a new consent.",
+    )
     note = fields.Text()

@@ -354,8 +354,9 @@ class SupportActivity(models.Model):
             for name in ("date_begin", "date_end"):
                 if vals.get(name):
                     vals[name] = fields.Datetime.to_datetime(vals[name]).replace(microsecond=0)
+        # no lock check: a record of a closed month that arrives late is accepted and charged
+        # as late work in the first open month
         activities = super().create(vals_list)
-        activities._check_not_locked()
         activities._split_at_midnight()
         activities._update_day_and_seconds()
         activities._queue_own_billing_groups()
@@ -545,17 +546,21 @@ class SupportActivity(models.Model):
     @api.model
     def _queue_billing_groups(self, query):
         """Queue for billing the ``(contract_id, user_id, day)`` rows of ``query`` (an ``SQL``
-        SELECT); a group already queued stays queued once. The billing run consumes the queue."""
+        SELECT). A group already queued stays queued once, its ``version`` bumped: the billing
+        run deletes a queue row only at the version it billed, so a change committed while it
+        ran is billed by the next run (``ON CONFLICT DO UPDATE`` also waits for a run that
+        claimed the row, where ``DO NOTHING`` would not)."""
         self.flush_model(["contract_id", "user_id", "day"])
         self.env.cr.execute(
             SQL(
                 """
-                INSERT INTO miko_support_billing_queue (contract_id, user_id, day)
-                SELECT DISTINCT g.contract_id, g.user_id, g.day
+                INSERT INTO miko_support_billing_queue (contract_id, user_id, day, version)
+                SELECT DISTINCT g.contract_id, g.user_id, g.day, 0
                   FROM (%s) AS g(contract_id, user_id, day)
                  WHERE g.contract_id IS NOT NULL AND g.user_id IS NOT NULL AND g.day IS NOT NULL
               ORDER BY 1, 2, 3
-                    ON CONFLICT (contract_id, user_id, day) DO NOTHING
+                    ON CONFLICT (contract_id, user_id, day)
+                    DO UPDATE SET version = COALESCE(miko_support_billing_queue.version, 0) + 1
                 """,
                 query,
             )

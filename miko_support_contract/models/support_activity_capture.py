@@ -750,9 +750,6 @@ WITH c AS (
                WHEN p.source_ref = '' OR char_length(p.source_ref_raw) > %(source_ref_limit)s
                    THEN 'source_ref'
                WHEN p.has_request AND p.request_id IS NULL THEN 'request'
-               WHEN p.locked_until IS NOT NULL
-                    AND (p.date_begin AT TIME ZONE 'UTC' AT TIME ZONE p.tz)::date
-                        <= p.locked_until THEN 'locked'
                WHEN NOT %(is_manager)s AND p.user_id <> %(uid)s THEN 'permission'
            END AS error
       FROM p

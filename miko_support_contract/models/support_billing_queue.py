@@ -20,6 +20,12 @@ class SupportBillingQueue(models.Model):
     )
     user_id = fields.Many2one("res.users", required=True, readonly=True, ondelete="cascade")
     day = fields.Date(required=True, readonly=True)
+    version = fields.Integer(
+        readonly=True,
+        default=0,
+        help="Bumped by every change queued again: the billing run deletes the row only at the "
+        "version it billed.",
+    )
 
     _group_unique = models.UniqueIndex(
         "(contract_id, user_id, day)", "This day is already queued for billing."
@@ -43,6 +49,12 @@ class SupportChargeQueue(models.Model):
         "miko.support.contract", required=True, readonly=True, ondelete="cascade"
     )
     month = fields.Date(required=True, readonly=True, help="First day of the month.")
+    version = fields.Integer(
+        readonly=True,
+        default=0,
+        help="Bumped by every change queued again: the wallet posting deletes the row only at "
+        "the version it charged.",
+    )
 
     _month_unique = models.UniqueIndex(
         "(contract_id, month)", "This month is already queued for charging."

@@ -5,7 +5,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import SQL, split_every
+from odoo.tools import SQL, format_date, split_every
 from odoo.tools.misc import formatLang
 
 from ..rules import RuleError, business_hours, money
@@ -15,6 +15,13 @@ LIABILITY_CAP_SHARE = Decimal("0.20")
 CONFIDENTIALITY_YEARS = 5
 UPD_ACCEPTED_STATES = ("signed", "signed_discrepancies", "deemed_accepted")
 AUTO_SUSPEND_BATCH = 100
+
+
+NOTICE_GIVERS = [
+    ("customer", "Customer"),
+    ("vendor", "Vendor"),
+    ("mutual", "Mutual consent"),
+]
 
 
 class SupportContract(models.Model):
@@ -75,8 +82,14 @@ class SupportContract(models.Model):
         help="Date of the first payment received: the contract takes effect with it.",
     )
     notice_date = fields.Date(copy=False, tracking=True)
+    notice_given_by = fields.Selection(
+        NOTICE_GIVERS, string="Notice Given By", copy=False, tracking=True
+    )
     date_end = fields.Date(
-        string="End Date", copy=False, tracking=True, help="Notice date + 1 month."
+        string="End Date",
+        copy=False,
+        tracking=True,
+        help="At least one calendar month after the notice, sooner only by mutual consent.",
     )
     licence_ids = fields.One2many("miko.support.licence", "contract_id", string="Licences")
     rate_ids = fields.One2many("miko.support.rate", "contract_id", string="Rate History")
@@ -393,8 +406,26 @@ class SupportContract(models.Model):
                 )
         self.write({"state": "active"})
 
-    def action_give_notice(self, notice_date=None):
+    def action_give_notice(self, notice_date=None, given_by="customer", date_end=None):
+        """Integration API (fixed): record the notice of termination (clause 6.2).
+
+        ``given_by``: ``customer``, ``vendor`` or ``mutual``. The contract ends at least one
+        calendar month after the notice (``date_end`` may be later); by mutual consent it may
+        end sooner (``date_end`` defaults to the notice date then). A daily cron closes the
+        contracts at their end date.
+        """
         notice_date = fields.Date.to_date(notice_date) or fields.Date.context_today(self)
+        date_end = fields.Date.to_date(date_end)
+        if given_by not in dict(NOTICE_GIVERS):
+            raise UserError(
+                self.env._(
+                    "Notice of termination: %(value)s is not who can give it (field "
+                    '"given_by": customer, vendor or mutual).',
+                    value=given_by,
+                )
+            )
+        earliest = notice_date if given_by == "mutual" else notice_date + relativedelta(months=1)
+        date_end = date_end or earliest
         for contract in self:
             if contract.state not in ("draft", "active", "suspended"):
                 raise UserError(
@@ -403,13 +434,44 @@ class SupportContract(models.Model):
                         contract=contract.display_name,
                     )
                 )
+            if date_end < earliest:
+                raise UserError(
+                    self.env._(
+                        "Contract %(contract)s: a notice given on %(notice)s ends the contract "
+                        "on %(earliest)s at the earliest (one calendar month), unless both "
+                        'parties agree (field "date_end").',
+                        contract=contract.display_name,
+                        notice=notice_date,
+                        earliest=earliest,
+                    )
+                )
         self.write(
             {
                 "state": "terminating",
                 "notice_date": notice_date,
-                "date_end": notice_date + relativedelta(months=1),
+                "notice_given_by": given_by,
+                "date_end": date_end,
             }
         )
+        return True
+
+    @api.model
+    def _cron_close_ended(self, today=None):
+        """Daily: a terminating contract past its end date with a settled balance is closed;
+        one that still holds money (or a debt) gets an activity for its salesperson to refund
+        (once the last month's UPD is issued) or invoice it."""
+        today = fields.Date.to_date(today) or fields.Date.context_today(self)
+        ended = self.sudo().search([("state", "=", "terminating"), ("date_end", "<", today)])
+        for contract in ended:
+            if not contract.balance:
+                contract.action_close()
+            elif not contract.activity_ids:
+                contract.activity_schedule(
+                    "mail.mail_activity_data_todo",
+                    user_id=(contract.user_id or self.env.ref("base.user_admin")).id,
+                    summary=self.env._("Settle the balance of the ended contract"),
+                )
+        return True
 
     def action_close(self):
         for contract in self:
@@ -434,6 +496,7 @@ class SupportContract(models.Model):
     def action_create_refund(self):
         """Final refund of an unused balance: a credit note that debits the wallet once paid."""
         self.ensure_one()
+        self._check_final_month_closed()
         balance = money.to_decimal(self.sudo().balance)
         if balance <= 0:
             raise UserError(
@@ -444,6 +507,49 @@ class SupportContract(models.Model):
             )
         refund = self._create_support_move("out_refund", Decimal(1), balance)
         return refund._get_records_action() if hasattr(refund, "_get_records_action") else refund
+
+    def _check_final_month_closed(self):
+        """The final refund is offered only once the contract is terminating and every charge
+        is in an issued UPD: nothing queued for billing or charging, no consumption after the
+        last closed month."""
+        self.ensure_one()
+        contract = self.sudo()
+        if contract.state not in ("terminating", "closed"):
+            raise UserError(
+                self.env._(
+                    "Contract %(contract)s: the final refund comes with the termination; give "
+                    "notice first.",
+                    contract=self.display_name,
+                )
+            )
+        pending = self.env["miko.support.billing.queue"].sudo().search_count(
+            [("contract_id", "=", contract.id)]
+        ) + self.env["miko.support.charge.queue"].sudo().search_count(
+            [("contract_id", "=", contract.id)]
+        )
+        unclosed = (
+            self.env["miko.support.wallet.entry"]
+            .sudo()
+            .search(
+                [
+                    ("contract_id", "=", contract.id),
+                    ("kind", "in", ("consumption", "credit")),
+                    ("date", ">", contract.locked_until or date.min),
+                ],
+                order="date",
+                limit=1,
+            )
+        )
+        if pending or unclosed:
+            raise UserError(
+                self.env._(
+                    "Contract %(contract)s: the last month's work is not yet in an issued UPD "
+                    "(%(what)s); close the month first, then refund exactly the balance left.",
+                    contract=self.display_name,
+                    what=(unclosed.date and format_date(self.env, unclosed.date))
+                    or self.env._("work waiting for billing"),
+                )
+            )
 
     # ------------------------------------------------------------------------------------------
     # Integration API
@@ -527,7 +633,8 @@ class SupportContract(models.Model):
                 at_date,
             )
         )
-        return self.currency_id.round(self.env.cr.fetchone()[0])
+        total = self.env.cr.fetchone()[0]  # fetched before any lazy field read reuses the cursor
+        return self.currency_id.round(total)
 
     def _service_totals(self, date_from, date_to):
         """Billed minutes and amount consumed by services dated in [date_from, date_to].
@@ -871,21 +978,26 @@ class SupportContract(models.Model):
         first = date(year, month, 1)
         return first, first + relativedelta(months=1, days=-1)
 
-    def _check_consent_for_overrun(self):
+    def _unused_overrun_consent(self):
+        """The oldest recorded consent not yet used by an additional invoice (clause 5.3: one
+        consent covers one additional invoice)."""
         self.ensure_one()
-        if not self.overrun_consent_ids:
+        consents = self.sudo().overrun_consent_ids.filtered(lambda c: not c.invoice_id)
+        if not consents:
             raise ValidationError(
                 self.env._(
                     "Contract %(contract)s: an additional invoice for the overrun needs the "
-                    "customer's recorded consent first.",
+                    "customer's recorded consent first (each consent covers one invoice).",
                     contract=self.display_name,
                 )
             )
+        return consents.sorted(lambda c: (c.consent_datetime, c.id))[0]
 
     def action_create_overrun_invoice(self):
-        """Additional invoice for the debt, allowed once the customer's consent is recorded."""
+        """Additional invoice for the debt, allowed once per recorded consent, up to the agreed
+        amount."""
         self.ensure_one()
-        self._check_consent_for_overrun()
+        consent = self._unused_overrun_consent()
         debt = -money.to_decimal(self.sudo().balance)
         if debt <= 0:
             raise UserError(
@@ -893,7 +1005,11 @@ class SupportContract(models.Model):
                     "Contract %(contract)s has no overrun to invoice.", contract=self.display_name
                 )
             )
-        return self._create_support_move("out_invoice", Decimal(1), debt)
+        if consent.amount:
+            debt = min(debt, money.to_decimal(consent.amount))
+        invoice = self._create_support_move("out_invoice", Decimal(1), debt)
+        consent.invoice_id = invoice
+        return invoice
 
     def _wallet_reconciliation(self):
         """Tie the wallet to the general ledger (see readme/DESCRIPTION.md, «Accounting»).

@@ -15,7 +15,7 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.orm.identifiers import NewId
-from odoo.tools import SQL
+from odoo.tools import SQL, format_date
 
 from ..rules import intervals, money, spreadsheet
 from ..rules.source_files import csv_safe_cell
@@ -84,10 +84,39 @@ class SupportContract(models.Model):
         return action
 
     def action_post_consumption(self):
-        """Bill the pending days and charge the wallets now (what the daily cron does)."""
-        self._bill_pending_days()
-        self._post_consumption()
+        """«Charge Minutes Now» on a contract: what :meth:`post_consumption` does, for it."""
+        self._check_billing_access()
+        self.sudo()._bill_pending_days()
+        self.sudo()._post_consumption()
         return True
+
+    @api.model
+    def post_consumption(self):
+        """Integration API (fixed): bill the changed days and charge the wallets now.
+
+        What the daily cron does, callable over RPC by finance and managers. Safe beside the cron,
+        the button and an engineer's immediate billing: each run claims the queued days and
+        months it works on (row locks, ``SKIP LOCKED``), so two runs never charge the same day
+        and never fail on each other; what a concurrent run claimed is left to it.
+
+        :returns: ``{"billed_groups": n, "ledger_entries": n}``
+        """
+        self._check_billing_access()
+        contracts = self.sudo().browse()
+        billed = contracts._bill_pending_days()
+        entries = contracts._post_consumption()
+        return {"billed_groups": billed, "ledger_entries": len(entries)}
+
+    @api.model
+    def _check_billing_access(self):
+        if not (
+            self.env.su
+            or self.env.user.has_group("miko_support_contract.group_finance")
+            or self.env.user.has_group("miko_support_contract.group_manager")
+        ):
+            raise AccessError(
+                self.env._("Only finance and support managers can charge the wallets.")
+            )
 
     # ------------------------------------------------------------------------------------------
     # Integration API: activities
@@ -157,7 +186,7 @@ class SupportContract(models.Model):
             )
         begin = self._parse_activity_moment(record.get("start"), "start")
         end = self._parse_activity_moment(record.get("end"), "end")
-        tz_name, locked_until, contract_ids = self._activity_contract_settings(
+        tz_name, _locked_until, contract_ids = self._activity_contract_settings(
             contract, contracts_by_key
         )
         intervals.validate_interval(begin, end, tz_name)
@@ -198,16 +227,6 @@ class SupportContract(models.Model):
                     )
                 )
         pieces = intervals.split_by_local_day(begin, end, tz_name)
-        if locked_until and pieces[0][0] <= locked_until:
-            raise UserError(
-                self.env._(
-                    "The activity of %(day)s falls in a month closed by its UPD (contract "
-                    "%(contract)s is locked until %(locked)s).",
-                    day=pieces[0][0],
-                    contract=contract.display_name,
-                    locked=locked_until,
-                )
-            )
         return {
             "contract": contract,
             "contract_ids": contract_ids,
@@ -252,17 +271,24 @@ class SupportContract(models.Model):
     # Billing: union of intervals per engineer, contract and day
     # ------------------------------------------------------------------------------------------
     @api.model
-    def _pending_billing_groups(self, contract_ids=None):
-        """The queued ``(contract_id, user_id, day)`` groups, in order."""
+    def _pending_billing_groups(self, contract_ids=None, limit=None):
+        """Claim queued ``(contract_id, user_id, day, version)`` groups, in order.
+
+        The rows are locked (``FOR UPDATE SKIP LOCKED``) until the transaction ends: two billing
+        runs (the cron, the button, an engineer's immediate billing) never bill the same group at
+        once, and a change queued meanwhile waits for the claiming run to commit, then queues the
+        group again.
+        """
         self.env["miko.support.activity"].flush_model()
         contract_filter = (
             SQL("WHERE contract_id = ANY(%s)", list(contract_ids)) if contract_ids else SQL()
         )
         self.env.cr.execute(
             SQL(
-                "SELECT contract_id, user_id, day FROM miko_support_billing_queue %s "
-                "ORDER BY 1, 2, 3",
+                "SELECT contract_id, user_id, day, version FROM miko_support_billing_queue %s "
+                "ORDER BY 1, 2, 3 %s FOR UPDATE SKIP LOCKED",
                 contract_filter,
+                SQL("LIMIT %s", limit) if limit else SQL(),
             )
         )
         return self.env.cr.fetchall()
@@ -275,19 +301,23 @@ class SupportContract(models.Model):
             self.sudo()._bill_pending_days()
 
     def _bill_pending_days(self, batch_size=BILLING_BATCH):
-        """Bill every (contract, engineer, day) whose activities changed; ``self`` may limit it."""
-        groups = self._pending_billing_groups(self.ids or None)
-        for start in range(0, len(groups), batch_size):
-            batch = groups[start : start + batch_size]
+        """Bill every (contract, engineer, day) whose activities changed; ``self`` may limit it.
+
+        Works in batches of claimed groups; a cron run commits each batch, so a crash resumes
+        from the queue left. Groups claimed by a concurrent run are left to it.
+        """
+        billed = 0
+        while True:
+            batch = self._pending_billing_groups(self.ids or None, limit=batch_size)
+            if not batch:
+                break
             self._bill_groups(batch)
+            billed += len(batch)
             if self.env.context.get("ir_cron_progress_id"):
-                # a cron run commits each batch (a crash resumes from the queue left) and takes
-                # its lock again; when another run took it meanwhile, that run goes on
-                self._miko_commit_progress(len(batch), len(groups) - start - len(batch))
-                self.env.cr.execute(SQL("SELECT pg_try_advisory_xact_lock(%s)", _advisory_key()))
-                if not self.env.cr.fetchone()[0]:
-                    break
-        return len(groups)
+                self._miko_commit_progress(len(batch), 0)
+            if len(batch) < batch_size:
+                break
+        return billed
 
     @api.model
     def _bill_groups(self, groups):
@@ -303,7 +333,11 @@ class SupportContract(models.Model):
             return
         cr = self.env.cr
         AnalyticLine = self.env["account.analytic.line"]
-        contract_ids, user_ids, days = (list(column) for column in zip(*groups, strict=True))
+        # a group given without its claimed version (-1) is deleted whatever its version
+        groups = [(*group[:3], group[3] if len(group) > 3 else -1) for group in groups]
+        contract_ids, user_ids, days, versions = (
+            list(column) for column in zip(*groups, strict=True)
+        )
         cr.execute(SQL("DROP TABLE IF EXISTS miko_bill_day"))
         cr.execute(
             SQL(
@@ -398,12 +432,15 @@ class SupportContract(models.Model):
             SQL(
                 """
                 DELETE FROM miko_support_billing_queue q
-                 USING unnest(%s::int[], %s::int[], %s::date[]) AS g(contract_id, user_id, day)
+                 USING unnest(%s::int[], %s::int[], %s::date[], %s::int[])
+                       AS g(contract_id, user_id, day, version)
                  WHERE q.contract_id = g.contract_id AND q.user_id = g.user_id AND q.day = g.day
+                   AND (g.version = -1 OR q.version IS NOT DISTINCT FROM g.version)
                 """,
                 contract_ids,
                 user_ids,
                 days,
+                versions,
             )
         )
         self._support_day_lines_recompute_amounts(updated_ids)
@@ -695,11 +732,13 @@ class SupportContract(models.Model):
         contract_filter = SQL("WHERE contract_id = ANY(%s)", self.ids) if self else SQL()
         cr.execute(
             SQL(
-                "SELECT contract_id, month FROM miko_support_charge_queue %s ORDER BY 1, 2",
+                "SELECT contract_id, month, version FROM miko_support_charge_queue %s "
+                "ORDER BY 1, 2 FOR UPDATE SKIP LOCKED",
                 contract_filter,
             )
         )
-        months = cr.fetchall()
+        claimed = cr.fetchall()
+        months = [row[:2] for row in claimed]
         if not months:
             return self.env["miko.support.wallet.entry"]
         month_contracts = [row[0] for row in months]
@@ -707,8 +746,13 @@ class SupportContract(models.Model):
         cr.execute(
             SQL(
                 """
-                SELECT l.miko_contract_id, l.date, SUM(l.miko_billed_minutes)
+                SELECT l.miko_contract_id, l.date,
+                       COALESCE(SUM(l.miko_billed_minutes) FILTER (
+                           WHERE (k.date_start IS NOT NULL AND l.date >= k.date_start
+                                  AND (k.date_end IS NULL OR l.date <= k.date_end))
+                              OR l.miko_period_decision = 'charge'), 0)
                   FROM account_analytic_line l
+                  JOIN miko_support_contract k ON k.id = l.miko_contract_id
                   JOIN unnest(%s::int[], %s::date[]) AS m(contract_id, month_start)
                     ON l.miko_contract_id = m.contract_id
                    AND l.date >= m.month_start
@@ -722,18 +766,20 @@ class SupportContract(models.Model):
         day_minutes = defaultdict(dict)
         for contract_id, day, minutes in cr.fetchall():
             day_minutes[contract_id, day.replace(day=1)][day] = minutes
+        # what each work day already holds, wherever it was booked (late work is booked in a
+        # later month): keyed by the work date
         cr.execute(
             SQL(
                 """
-                SELECT e.contract_id, e.date, COUNT(*), COALESCE(-SUM(e.amount), 0),
-                       COALESCE(SUM(e.minutes), 0)
+                SELECT e.contract_id, COALESCE(e.work_date, e.date), COUNT(*),
+                       COALESCE(-SUM(e.amount), 0), COALESCE(SUM(e.minutes), 0)
                   FROM miko_support_wallet_entry e
                   JOIN unnest(%s::int[], %s::date[]) AS m(contract_id, month_start)
                     ON e.contract_id = m.contract_id
-                   AND e.date >= m.month_start
-                   AND e.date < m.month_start + interval '1 month'
+                   AND COALESCE(e.work_date, e.date) >= m.month_start
+                   AND COALESCE(e.work_date, e.date) < m.month_start + interval '1 month'
                  WHERE e.source_key LIKE 'billing:' || e.contract_id || ':%%'
-              GROUP BY e.contract_id, e.date
+              GROUP BY e.contract_id, COALESCE(e.work_date, e.date)
                 """,
                 month_contracts,
                 month_starts,
@@ -760,11 +806,13 @@ class SupportContract(models.Model):
             SQL(
                 """
                 DELETE FROM miko_support_charge_queue q
-                 USING unnest(%s::int[], %s::date[]) AS m(contract_id, month)
+                 USING unnest(%s::int[], %s::date[], %s::int[]) AS m(contract_id, month, version)
                  WHERE q.contract_id = m.contract_id AND q.month = m.month
+                   AND q.version IS NOT DISTINCT FROM m.version
                 """,
                 month_contracts,
                 month_starts,
+                [row[2] for row in claimed],
             )
         )
         self.env["miko.support.charge.queue"].invalidate_model()
@@ -777,11 +825,12 @@ class SupportContract(models.Model):
         self.env.cr.execute(
             SQL(
                 """
-                INSERT INTO miko_support_charge_queue (contract_id, month)
-                SELECT DISTINCT q.contract_id, date_trunc('month', q.day)::date
+                INSERT INTO miko_support_charge_queue (contract_id, month, version)
+                SELECT DISTINCT q.contract_id, date_trunc('month', q.day)::date, 0
                   FROM (%s) AS q(contract_id, day)
               ORDER BY 1, 2
-                    ON CONFLICT (contract_id, month) DO NOTHING
+                    ON CONFLICT (contract_id, month)
+                    DO UPDATE SET version = COALESCE(miko_support_charge_queue.version, 0) + 1
                 """,
                 query,
             )
@@ -789,58 +838,131 @@ class SupportContract(models.Model):
         self.env["miko.support.charge.queue"].invalidate_model()
 
     def _prepare_month_charges(self, month_start, day_minutes, charged, credit_kind):
-        """Wallet entries (vals) bringing a month's ledger to its billed minutes.
+        """Wallet entries (vals) bringing a month's work days to their billed minutes.
 
-        ``day_minutes``: ``{day: billed minutes}``; ``charged``: ``{day: (count, amount,
-        minutes)}`` of the billing entries already booked. Nothing in a month closed by its UPD.
+        ``day_minutes``: ``{day: chargeable minutes}`` (inside the contract's effective period,
+        or outside it on a manager's decision to charge); ``charged``: ``{day: (count, amount,
+        minutes)}`` of the billing entries already booked for each work day. One entry per day,
+        and a correction only when that day's minutes change: each day's amount is its minutes
+        at the day's rate rounded half-up; the month's rounding difference is settled once, by
+        the UPD (:meth:`_settle_month_rounding`). A day of a month already closed is charged as
+        late work in the first open month, with its real date as work date.
         """
         self.ensure_one()
-        month_end = month_start + relativedelta(months=1, days=-1)
-        if self.locked_until and month_end <= self.locked_until:
-            return []
-        targets = dict(
-            money.allocate_cumulative(
-                (day, int(minutes), self._rate_at(day)) for day, minutes in day_minutes.items()
-            )
-        )
         vals_list = []
-        for day in sorted(set(targets) | set(charged)):
-            target_amount = targets.get(day, Decimal("0.00"))
+        for day in sorted(set(day_minutes) | set(charged)):
             target_minutes = int(day_minutes.get(day, 0))
             count, charged_amount, charged_minutes = charged.get(day, (0, Decimal(0), 0))
-            delta = target_amount - money.to_decimal(charged_amount)
             delta_minutes = target_minutes - int(charged_minutes)
-            if not delta and not delta_minutes:
+            if not delta_minutes:
                 continue
-            if self.locked_until and day <= self.locked_until:
-                continue
-            is_correction = count > 0
-            kind = credit_kind if delta < 0 or delta_minutes < 0 else "consumption"
+            target_amount = money.minutes_amount(target_minutes, self._rate_at(day))
+            delta = target_amount - money.to_decimal(charged_amount)
+            booked_on = self._charge_booking_date(day)
+            kind = credit_kind if delta_minutes < 0 else "consumption"
             vals_list.append(
                 {
                     "contract_id": self.id,
-                    "date": day,
+                    "date": booked_on,
+                    "work_date": day,
                     "kind": kind,
                     "amount": float(-delta),
                     "minutes": delta_minutes,
-                    "name": self._consumption_label(day, delta_minutes, is_correction, kind),
+                    "name": self._consumption_label(
+                        day, delta_minutes, count > 0, kind, late=booked_on.month != day.month
+                    ),
                     "source_key": f"billing:{self.id}:{day.isoformat()}:{count + 1}",
                 }
             )
         return vals_list
 
-    def _consumption_label(self, day, minutes, is_correction, kind):
+    def _charge_booking_date(self, day):
+        """The ledger date of a charge for the work of ``day``: the day itself, moved into the
+        contract's period (work outside it charged on a decision) and after the closed months
+        (late work goes into the first open month)."""
+        self.ensure_one()
+        booked_on = day
+        if self.date_start and booked_on < self.date_start:
+            booked_on = self.date_start
+        if self.date_end and booked_on > self.date_end:
+            booked_on = self.date_end
+        if self.locked_until and booked_on <= self.locked_until:
+            booked_on = self.locked_until + timedelta(days=1)
+        return booked_on
+
+    def _settle_month_rounding(self, first, last):
+        """Settle the rounding of each contract's month once, before its UPD: the month's
+        charges become Σ minutes × rate ÷ 60 of its work, rounded once (not the sum of the
+        rounded days). Idempotent; nothing for a month already closed."""
+        Entry = self.env["miko.support.wallet.entry"].sudo()
+        Entry.flush_model()
+        vals_list = []
+        for contract in self.sudo():
+            if contract.locked_until and contract.locked_until >= last:
+                continue
+            entries = Entry.search(
+                [
+                    ("contract_id", "=", contract.id),
+                    ("date", ">=", first),
+                    ("date", "<=", last),
+                    ("kind", "in", ("consumption", "credit")),
+                ]
+            )
+            billing = entries.filtered(lambda e: (e.source_key or "").startswith("billing:"))
+            exact = money.exact_total(
+                (entry.minutes or 0, contract._rate_at(entry.work_date or entry.date))
+                for entry in billing
+            )
+            booked = -sum((money.to_decimal(entry.amount) for entry in entries), Decimal(0))
+            settlement = exact - booked
+            if not settlement:
+                continue
+            key = f"rounding:{contract.id}:{first.isoformat()}"
+            if Entry.search_count([("source_key", "=like", key + "%")]):
+                key = f"{key}:{Entry.search_count([('source_key', '=like', key + '%')]) + 1}"
+            vals_list.append(
+                {
+                    "contract_id": contract.id,
+                    "date": last,
+                    "kind": "consumption",
+                    "amount": float(-settlement),
+                    "minutes": 0,
+                    "name": contract._consumption_label(last, 0, False, "rounding"),
+                    "source_key": key,
+                }
+            )
+        return Entry._create_bulk(vals_list)
+
+    def _consumption_label(self, day, minutes, is_correction, kind, late=False):
+        """The ledger line of a charge, in the customer's language."""
+        self = self.with_context(lang=self.partner_id.lang or self.env.lang)  # noqa: PLW0642
+        day_text = format_date(self.env, day)
+        if kind == "rounding":
+            return self.env._(
+                "Rounding of the month's support to whole kopecks (month ending %(day)s)",
+                day=day_text,
+            )
         if kind == "credit":
             return self.env._(
                 "Credit for work not billed (vendor bug) on %(day)s: %(minutes)s min",
-                day=day,
+                day=day_text,
                 minutes=-minutes,
+            )
+        if late:
+            return self.env._(
+                "Late work of %(day)s (its month was already closed): %(minutes)s min",
+                day=day_text,
+                minutes=minutes,
             )
         if is_correction:
             return self.env._(
-                "Correction of the support on %(day)s: %(minutes)s min", day=day, minutes=minutes
+                "Correction of the support on %(day)s: %(minutes)s min",
+                day=day_text,
+                minutes=minutes,
             )
-        return self.env._("Technical support on %(day)s: %(minutes)s min", day=day, minutes=minutes)
+        return self.env._(
+            "Technical support on %(day)s: %(minutes)s min", day=day_text, minutes=minutes
+        )
 
     @api.model
     def _cron_post_consumption(self):
@@ -854,9 +976,8 @@ class SupportContract(models.Model):
         if not self.env.cr.fetchone()[0]:
             _logger.info("consumption posting already running: skipped")
             return False
-        self._bill_pending_days()
-        entries = self._post_consumption()
-        _logger.info("consumption posting: %s wallet entries", len(entries))
+        result = self.post_consumption()
+        _logger.info("consumption posting: %s wallet entries", result["ledger_entries"])
         return True
 
     # ------------------------------------------------------------------------------------------

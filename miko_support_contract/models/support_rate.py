@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 from ..rules import money
 
@@ -59,3 +59,29 @@ class SupportRate(models.Model):
                 continue  # a threshold of 0 kept while rates changed was chosen
             amount = money.minutes_amount(contract.low_balance_minutes or 0, rate.hourly_rate)
             contract.low_balance_amount = float(amount)
+
+    def write(self, vals):
+        if {"date_from", "hourly_rate", "contract_id"} & set(vals):
+            self._check_prices_nothing_charged()
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_charged(self):
+        self._check_prices_nothing_charged()
+
+    def _check_prices_nothing_charged(self):
+        """A rate that priced a charged day can be neither moved, re-priced nor deleted: its
+        period (from its date to the next rate's) contains days already in the wallet."""
+        for rate in self:
+            last_charged = rate.contract_id._last_charged_date()
+            if last_charged and rate.date_from <= last_charged:
+                raise UserError(
+                    self.env._(
+                        "Contract %(contract)s: the rate valid from %(date)s priced the minutes "
+                        "charged up to %(charged)s; it can be neither changed nor deleted. Add a "
+                        "new rate valid after %(charged)s instead.",
+                        contract=rate.contract_id.display_name,
+                        date=rate.date_from,
+                        charged=last_charged,
+                    )
+                )

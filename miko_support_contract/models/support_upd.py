@@ -245,9 +245,35 @@ class SupportUpd(models.Model):
 
         :returns: ``miko.support.upd`` recordset of the month's UPDs of those contracts.
         """
-        first, last = self.env["miko.support.contract"]._month_bounds(int(year), int(month))
+        Contract = self.env["miko.support.contract"]
+        first, last = Contract._month_bounds(int(year), int(month))
+        self._check_month_ended(last)
+        # what is pending is billed and charged first: a month closed before the billing cron
+        # ran still carries all its work
+        pending = Contract.browse(list(contract_ids)) if contract_ids is not None else Contract
+        pending.sudo()._bill_pending_days()
+        pending.sudo()._post_consumption()
         contracts = self._upd_candidate_contracts(first, last, contract_ids)
+        contracts._settle_month_rounding(first, last)
         return self._generate_batch(contracts, first, last)
+
+    @api.model
+    def _check_month_ended(self, last):
+        """A month is closed only once it has ended in each company's support time zone."""
+        for company in self.env.companies:
+            tz = company.miko_support_tz or "Europe/Moscow"
+            today = pytz.utc.localize(fields.Datetime.now()).astimezone(pytz.timezone(tz)).date()
+            if last >= today:
+                raise UserError(
+                    self.env._(
+                        "The month ending %(last)s has not ended yet in %(tz)s (today is "
+                        "%(today)s): work of its last days may still be logged. Close it from "
+                        "the first day of the next month on.",
+                        last=last,
+                        tz=tz,
+                        today=today,
+                    )
+                )
 
     def get_xml(self):
         """The seller's title (windows-1251 bytes of the 5.03 XML)."""

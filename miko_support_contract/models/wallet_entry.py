@@ -5,7 +5,9 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, float_repr
 
 # the fields ``_create_bulk`` inserts; the other chained fields stay empty
-BULK_FIELDS = frozenset({"contract_id", "date", "kind", "amount", "minutes", "name", "source_key"})
+BULK_FIELDS = frozenset(
+    {"contract_id", "date", "work_date", "kind", "amount", "minutes", "name", "source_key"}
+)
 
 KINDS = [
     ("receipt", "Receipt"),
@@ -44,6 +46,16 @@ class WalletEntry(models.Model):
     partner_id = fields.Many2one(related="contract_id.partner_id", store=True, index=True)
     currency_id = fields.Many2one(related="contract_id.currency_id")
     date = fields.Date(required=True, index=True)
+    work_date = fields.Date(
+        string="Work Date",
+        readonly=True,
+        help="Day of the work a billing entry charges. It differs from the entry's date for late "
+        "work (a day of a month already closed, charged in the first open month) and for work "
+        "outside the contract period charged on a manager's decision.",
+    )
+    is_late = fields.Boolean(
+        compute="_compute_is_late", string="Late Work", help="Charged after its month was closed."
+    )
     kind = fields.Selection(KINDS, string="Type", required=True, index=True)
     amount = fields.Monetary(currency_field="currency_id", required=True)
     minutes = fields.Integer(
@@ -72,6 +84,13 @@ class WalletEntry(models.Model):
     )
     _contract_date_idx = models.Index("(contract_id, date, kind)")
 
+    @api.depends("date", "work_date")
+    def _compute_is_late(self):
+        for entry in self:
+            entry.is_late = bool(
+                entry.work_date and entry.work_date.replace(day=1) < entry.date.replace(day=1)
+            )
+
     @api.constrains("kind", "reason", "approver_id")
     def _check_adjustment(self):
         for entry in self.filtered(lambda e: e.kind == "adjustment"):
@@ -86,10 +105,46 @@ class WalletEntry(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        self._check_money_backed(vals_list)
         entries = super().create(vals_list)
         entries._apply_to_balance()
         entries.contract_id._check_balance_alerts()
         return entries
+
+    @api.model
+    def _check_money_backed(self, vals_list):
+        """A ``receipt`` or ``refund`` entry exists only through a payment reconciliation: its
+        source key names a reconciliation of one of the contract's documents (or the reversal of
+        such an entry). Manual corrections are adjustments, with a reason and an approver."""
+        for vals in vals_list:
+            if vals.get("kind") not in ("receipt", "refund"):
+                continue
+            key = vals.get("source_key") or ""
+            if key.endswith(":reversal"):
+                original = self.sudo().search([("source_key", "=", key.removesuffix(":reversal"))])
+                backed = (
+                    original.contract_id.id == vals.get("contract_id")
+                    and original.kind == vals["kind"]
+                    and float(vals.get("amount") or 0) == -original.amount
+                )
+            else:
+                partial_id = key.removeprefix("partial:")
+                partial = self.env["account.partial.reconcile"].sudo()
+                if key.startswith("partial:") and partial_id.isdigit():
+                    partial = partial.browse(int(partial_id)).exists()
+                moves = (partial.debit_move_id | partial.credit_move_id).move_id
+                backed = vals.get("contract_id") in moves.miko_contract_id.ids
+            if not backed:
+                contract = self.env["miko.support.contract"].browse(vals.get("contract_id"))
+                raise ValidationError(
+                    self.env._(
+                        "Contract %(contract)s: a %(kind)s wallet entry is booked only by a "
+                        "payment reconciled with one of its documents; use an adjustment with a "
+                        "reason and an approver instead.",
+                        contract=contract.display_name,
+                        kind=dict(KINDS)[vals["kind"]],
+                    )
+                )
 
     def write(self, vals):  # pylint: disable=method-required-super
         raise UserError(
@@ -168,6 +223,15 @@ class WalletEntry(models.Model):
             .sudo()
             .browse(sorted({vals["contract_id"] for vals in vals_list}))
         )
+        # the wallets are locked before their chains are read: a concurrent run charging the
+        # same contract (another month) waits here instead of forking the chain
+        cr.execute(
+            SQL(
+                "SELECT id FROM miko_support_contract WHERE id = ANY(%s) ORDER BY id "
+                "FOR NO KEY UPDATE",
+                contracts.ids,
+            )
+        )
         cr.execute(
             SQL(
                 """
@@ -192,6 +256,7 @@ class WalletEntry(models.Model):
                 id=id_,
                 contract_id=vals["contract_id"],
                 date=fields.Date.to_date(vals["date"]),
+                work_date=fields.Date.to_date(vals.get("work_date")) or None,
                 kind=vals["kind"],
                 amount=Decimal(str(amount)),
                 minutes=vals.get("minutes"),
@@ -206,6 +271,7 @@ class WalletEntry(models.Model):
             ("id", "int"),
             ("contract_id", "int"),
             ("date", "date"),
+            ("work_date", "date"),
             ("kind", "varchar"),
             ("amount", "numeric"),
             ("minutes", "int"),

@@ -120,3 +120,15 @@ def amount_in_words_ru(amount) -> str:
         f"{kopecks:02d} {plural_ru(kopecks, KOPECK_FORMS)}"
     )
     return text[0].upper() + text[1:]
+
+
+def exact_total(minutes_rates: Iterable[tuple[int, object]]) -> Decimal:
+    """``Σ minutes × hourly_rate ÷ 60`` of signed ``(minutes, hourly_rate)`` pairs, computed
+    exactly and rounded half-up (away from zero) once to kopecks: a month's settlement."""
+    total = Fraction(0)
+    for minutes, hourly_rate in minutes_rates:
+        if isinstance(minutes, bool) or not isinstance(minutes, int):
+            raise TypeError(f"Billed minutes must be an integer, not {minutes!r}")
+        total += _exact_amount(abs(minutes), hourly_rate) * (1 if minutes >= 0 else -1)
+    rounded = _round_cents(abs(total))
+    return rounded if total >= 0 else -rounded

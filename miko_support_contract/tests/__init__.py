@@ -25,6 +25,8 @@ from . import test_rules_balance_chart
 from . import test_rules_business_hours
 from . import test_rules_capture
 from . import test_rules_capture_real
+from . import test_demo_dates
+from . import test_lifecycle
 from . import test_rules_intervals
 from . import test_rules_money
 from . import test_rules_payment_qr

@@ -95,15 +95,16 @@ class TestWallet(MikoSupportCommon):
         vals = {
             "contract_id": contract.id,
             "date": date(2018, 1, 5),
-            "kind": "receipt",
-            "amount": 10,
+            "kind": "consumption",
+            "amount": -10,
+            "minutes": 1,
             "name": "x",
-            "source_key": "partial:999999",
+            "source_key": "billing:test:1",
         }
         self.env["miko.support.wallet.entry"].create(vals)
         with self.assertRaises(psycopg2.errors.UniqueViolation), self.cr.savepoint():
             self.env["miko.support.wallet.entry"].create(vals)
-        self.assertEqual(contract.balance, 10)
+        self.assertEqual(contract.balance, -10)
 
     def test_rate_history_is_never_retroactive(self):
         contract = self.create_contract(rate=1700, rate_from=date(2018, 1, 1))
@@ -202,6 +203,17 @@ class TestWallet(MikoSupportCommon):
         )
         extra = contract.action_create_overrun_invoice()
         self.assertEqual(extra.amount_total, 700)
+        with self.assertRaises(ValidationError):  # one consent, one additional invoice
+            contract.action_create_overrun_invoice()
+        self.env["miko.support.overrun.consent"].create(
+            {
+                "contract_id": contract.id,
+                "partner_id": self.customer_contact.id,
+                "method": "letter",
+                "amount": 500,
+            }
+        )
+        self.assertEqual(contract.action_create_overrun_invoice().amount_total, 500)
         extra.action_post()
         self.pay(extra, 700, date(2018, 4, 25))
         self.assertEqual(contract.balance, 0)
@@ -215,9 +227,11 @@ class TestWallet(MikoSupportCommon):
             {
                 "contract_id": contract.id,
                 "date": today,
-                "kind": "receipt",
+                "kind": "adjustment",
                 "amount": 2400,
                 "name": "r",
+                "reason": "opening balance",
+                "approver_id": self.env.uid,
             }
         )
         self.assertEqual(contract.balance_minutes, 120)
@@ -243,3 +257,24 @@ class TestWallet(MikoSupportCommon):
             _ = as_engineer.balance
         with self.assertRaises(AccessError):
             self.env["miko.support.wallet.entry"].with_user(self.engineer).search([])
+
+
+class TestReceiptsOnlyFromMoney(MikoSupportCommon):
+    def test_receipt_without_payment_is_refused(self):
+        """Finance cannot create a receipt over RPC with no payment behind it (nor forge the
+        source key of a reconciliation of another customer's document, nor a reversal)."""
+        contract = self.create_contract()
+        Entry = self.env["miko.support.wallet.entry"].with_user(self.finance)
+        for source_key in (None, "partial:999999", "partial:abc", "partial:1:reversal"):
+            with self.subTest(source_key=source_key), self.assertRaises(ValidationError):
+                Entry.create(
+                    {
+                        "contract_id": contract.id,
+                        "date": date(2018, 1, 5),
+                        "kind": "receipt",
+                        "amount": 1000,
+                        "name": "money from nowhere",
+                        "source_key": source_key,
+                    }
+                )
+        self.assertEqual(contract.balance, 0)
