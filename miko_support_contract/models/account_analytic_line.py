@@ -82,8 +82,7 @@ class AccountAnalyticLine(models.Model):
             line.miko_outside_period = bool(
                 contract
                 and (
-                    not contract.date_start
-                    or line.date < contract.date_start
+                    (contract.date_start and line.date < contract.date_start)
                     or (contract.date_end and line.date > contract.date_end)
                 )
             )
@@ -95,7 +94,7 @@ class AccountAnalyticLine(models.Model):
             """
             SELECT l.id FROM account_analytic_line l
               JOIN miko_support_contract k ON k.id = l.miko_contract_id
-             WHERE k.date_start IS NULL OR l.date < k.date_start
+             WHERE l.date < k.date_start
                 OR (k.date_end IS NOT NULL AND l.date > k.date_end)
             """
         )

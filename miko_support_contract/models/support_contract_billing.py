@@ -748,7 +748,7 @@ class SupportContract(models.Model):
                 """
                 SELECT l.miko_contract_id, l.date,
                        COALESCE(SUM(l.miko_billed_minutes) FILTER (
-                           WHERE (k.date_start IS NOT NULL AND l.date >= k.date_start
+                           WHERE ((k.date_start IS NULL OR l.date >= k.date_start)
                                   AND (k.date_end IS NULL OR l.date <= k.date_end))
                               OR l.miko_period_decision = 'charge'), 0)
                   FROM account_analytic_line l
@@ -909,11 +909,14 @@ class SupportContract(models.Model):
                 ]
             )
             billing = entries.filtered(lambda e: (e.source_key or "").startswith("billing:"))
+            settled = entries.filtered(lambda e: (e.source_key or "").startswith("rounding:"))
             exact = money.exact_total(
                 (entry.minutes or 0, contract._rate_at(entry.work_date or entry.date))
                 for entry in billing
             )
-            booked = -sum((money.to_decimal(entry.amount) for entry in entries), Decimal(0))
+            booked = -sum(
+                (money.to_decimal(entry.amount) for entry in billing | settled), Decimal(0)
+            )
             settlement = exact - booked
             if not settlement:
                 continue
