@@ -82,9 +82,7 @@ class SupportContract(models.Model):
         help="Date of the first payment received: the contract takes effect with it.",
     )
     notice_date = fields.Date(copy=False, tracking=True)
-    notice_given_by = fields.Selection(
-        NOTICE_GIVERS, string="Notice Given By", copy=False, tracking=True
-    )
+    notice_given_by = fields.Selection(NOTICE_GIVERS, copy=False, tracking=True)
     date_end = fields.Date(
         string="End Date",
         copy=False,

@@ -47,7 +47,6 @@ class WalletEntry(models.Model):
     currency_id = fields.Many2one(related="contract_id.currency_id")
     date = fields.Date(required=True, index=True)
     work_date = fields.Date(
-        string="Work Date",
         readonly=True,
         help="Day of the work a billing entry charges. It differs from the entry's date for late "
         "work (a day of a month already closed, charged in the first open month) and for work "
