@@ -3,7 +3,7 @@ import csv
 from pathlib import Path
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import given
 from hypothesis import strategies as st
 from stdnum.ru import inn as stdnum_inn
 
@@ -312,7 +312,8 @@ def test_check_corr_account_rejects(corr, bik, expected):
 )
 def test_account_exactly_one_key_digit(bik, skeleton):
     """The key digit (9th) of an account has weight 3, so exactly one value of it is valid."""
-    assume(not skeleton.startswith(requisites.TREASURY_ACCOUNT_PREFIX))  # no key there
+    if skeleton.startswith(requisites.TREASURY_ACCOUNT_PREFIX):
+        return  # a treasury account carries no key
     account = _with_key(skeleton, bik)
     assert requisites.check_bank_account(account, bik) == account
     for digit in "0123456789":
@@ -327,8 +328,7 @@ def test_account_single_digit_error_is_detected(skeleton, position, digit):
     account = _with_key(skeleton, SBERBANK_BIK)
     typo = account[:position] + digit + account[position + 1 :]
     # a treasury account (03…) carries no key: a typo making one is told by its structure only
-    assume(not typo.startswith(requisites.TREASURY_ACCOUNT_PREFIX))
-    if typo != account:
+    if typo != account and not typo.startswith(requisites.TREASURY_ACCOUNT_PREFIX):
         with pytest.raises(RuleError):
             requisites.check_bank_account(typo, SBERBANK_BIK)
 
