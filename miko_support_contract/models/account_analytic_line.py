@@ -75,14 +75,25 @@ class AccountAnalyticLine(models.Model):
         "There is already a support day line for this engineer, contract and day.",
     )
 
-    @api.depends("date", "miko_contract_id.date_start", "miko_contract_id.date_end")
+    @api.depends(
+        "date",
+        "miko_contract_id.date_start",
+        "miko_contract_id.date_end",
+        "miko_contract_id.suspension_ids.date_from",
+        "miko_contract_id.suspension_ids.date_to",
+    )
     def _compute_miko_outside_period(self):
         for line in self:
             contract = line.miko_contract_id.sudo()
             line.miko_outside_period = bool(
                 contract
                 and (
-                    (contract.date_start and line.date < contract.date_start)
+                    any(
+                        period.date_from <= line.date
+                        and (not period.date_to or line.date <= period.date_to)
+                        for period in contract.suspension_ids
+                    )
+                    or (contract.date_start and line.date < contract.date_start)
                     or (contract.date_end and line.date > contract.date_end)
                 )
             )
@@ -96,7 +107,9 @@ class AccountAnalyticLine(models.Model):
               JOIN miko_support_contract k ON k.id = l.miko_contract_id
              WHERE l.date < k.date_start
                 OR (k.date_end IS NOT NULL AND l.date > k.date_end)
-            """
+                OR %s
+            """,
+            self.env["miko.support.suspension"]._sql_holds("k", SQL("l.date")),
         )
         positive = (operator == "=") == value
         return [("id", "in" if positive else "not in", query)]

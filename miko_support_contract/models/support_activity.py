@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Domain
-from odoo.tools import SQL, Query
+from odoo.tools import SQL, Query, format_date
 
 from ..rules import RuleError, intervals
 
@@ -71,6 +71,12 @@ class SupportActivity(models.Model):
         ondelete="restrict",
     )
     company_id = fields.Many2one(related="contract_id.company_id", store=True)
+    hold_message = fields.Char(
+        compute="_compute_hold_message",
+        string="Not Charged Because",
+        help="Why this work is held instead of charged: the contract is suspended, not yet in "
+        "effect, or ended on that day.",
+    )
     partner_id = fields.Many2one(
         related="contract_id.partner_id", string="Customer", store=True, index=True
     )
@@ -456,6 +462,40 @@ class SupportActivity(models.Model):
                 field=self._fields["is_vendor_bug"].get_description(self.env)["string"],
             )
         )
+
+    @api.depends("contract_id", "day", "date_begin")
+    def _compute_hold_message(self):
+        for activity in self:
+            contract = activity.contract_id.sudo()
+            day = activity.day or (
+                activity.date_begin and fields.Date.context_today(activity, activity.date_begin)
+            )
+            message = False
+            if contract and day:
+                suspended = contract.suspension_ids.filtered(
+                    lambda p, day=day: p.date_from <= day and (not p.date_to or day <= p.date_to)
+                )
+                if suspended or contract.state == "suspended":
+                    message = self.env._(
+                        "Contract %(contract)s is suspended: this work is kept but not charged "
+                        "until a manager decides.",
+                        contract=contract.display_name,
+                    )
+                elif contract.date_start and day < contract.date_start:
+                    message = self.env._(
+                        "Contract %(contract)s takes effect on %(date)s (first payment): this "
+                        "work is kept but not charged until a manager decides.",
+                        contract=contract.display_name,
+                        date=format_date(self.env, contract.date_start),
+                    )
+                elif contract.date_end and day > contract.date_end:
+                    message = self.env._(
+                        "Contract %(contract)s ended on %(date)s: this work is kept but not "
+                        "charged until a manager decides.",
+                        contract=contract.display_name,
+                        date=format_date(self.env, contract.date_end),
+                    )
+            activity.hold_message = message
 
     def _support_tz_name(self):
         company = self.company_id or self.contract_id.company_id or self.env.company

@@ -166,6 +166,9 @@ class SupportContract(models.Model):
     invoice_count = fields.Integer(
         compute="_compute_invoice_count",
     )
+    suspension_ids = fields.One2many(
+        "miko.support.suspension", "contract_id", string="Suspensions", readonly=True
+    )
     overrun_consent_ids = fields.One2many(
         "miko.support.overrun.consent", "contract_id", string="Consents to Additional Invoices"
     )
@@ -340,6 +343,39 @@ class SupportContract(models.Model):
         for contract in contracts.filtered(lambda c: not c.contact_ids):
             contract.contact_ids = contract.partner_id
         return contracts
+
+    def write(self, vals):
+        suspending = leaving = self.browse()
+        if "state" in vals:
+            suspending = self.filtered(
+                lambda c: c.state != "suspended" and vals["state"] == "suspended"
+            )
+            leaving = self.filtered(
+                lambda c: c.state == "suspended" and vals["state"] != "suspended"
+            )
+        result = super().write(vals)
+        if suspending or leaving:
+            Suspension = self.env["miko.support.suspension"].sudo()
+            for contract in suspending:
+                Suspension.create(
+                    {"contract_id": contract.id, "date_from": contract._support_today()}
+                )
+            for contract in leaving:
+                today = contract._support_today()
+                for period in Suspension.search(
+                    [("contract_id", "=", contract.id), ("date_to", "=", False)]
+                ):
+                    period.date_to = max(period.date_from, today) - timedelta(days=1)
+            self.env["account.analytic.line"].invalidate_model(["miko_outside_period"])
+        return result
+
+    def _support_today(self):
+        """Today in the company's support time zone."""
+        self.ensure_one()
+        tz = self.company_id.miko_support_tz or "Europe/Moscow"
+        return fields.Datetime.context_timestamp(
+            self.with_context(tz=tz), fields.Datetime.now()
+        ).date()
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_with_ledger(self):

@@ -206,3 +206,35 @@ class TestLifecycle(MikoUpdCommon):
         contract = self.prepaid_contract(amount=10000.0)
         contract.invalidate_model()
         self.assertEqual(contract.wallet_balance_at(date(2026, 12, 31)), 10000.0)
+
+    def test_work_while_suspended_is_held_until_resumed(self):
+        contract = self.prepaid_contract(amount=10000.0)
+        with freeze_time("2026-10-10 09:00:00"):
+            contract.action_suspend()
+        with freeze_time("2026-10-15 09:00:00"):
+            contract.action_resume()
+        self.assertEqual(
+            [(p.date_from, p.date_to) for p in contract.suspension_ids],
+            [(date(2026, 10, 10), date(2026, 10, 14))],
+        )
+        self.register(
+            contract,
+            ("2026-10-12", "10:00:00", "11:00:00", "lc-suspended"),
+            ("2026-10-16", "10:00:00", "10:30:00", "lc-resumed"),
+        )
+        held = self.env["miko.support.activity"].search([("source_ref", "=", "lc-suspended")])
+        self.assertIn("suspended", held.hold_message)
+        self.assertFalse(
+            self.env["miko.support.activity"]
+            .search([("source_ref", "=", "lc-resumed")])
+            .hold_message
+        )
+        self.Contract.post_consumption()
+        self.assertEqual(contract.balance, 10000.0 - 850.0, "the suspended day is held")
+        line = self.env["account.analytic.line"].search(
+            [("miko_contract_id", "=", contract.id), ("miko_outside_period", "=", True)]
+        )
+        self.assertEqual(line.date, date(2026, 10, 12))
+        line.action_miko_charge_outside_period()
+        self.Contract.post_consumption()
+        self.assertEqual(contract.balance, 10000.0 - 850.0 - 1700.0)
