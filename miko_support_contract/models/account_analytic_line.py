@@ -190,7 +190,7 @@ class AccountAnalyticLine(models.Model):
                     minutes=support_lines[0].miko_billed_minutes,
                 )
             )
-        if support_lines and set(vals) - {"name", "miko_period_decision", "miko_period_note"}:
+        if support_lines and set(vals) - {"miko_period_decision", "miko_period_note"}:
             support_lines._miko_check_not_locked()
         return super().write(vals)
 

@@ -895,36 +895,44 @@ class SupportContract(models.Model):
     def _settle_month_rounding(self, first, last):
         """Settle the rounding of each contract's month once, before its UPD: the month's
         charges become Σ minutes × rate ÷ 60 of its work, rounded once (not the sum of the
-        rounded days). Idempotent; nothing for a month already closed."""
+        rounded days). Idempotent; nothing for a month already closed. One query for all the
+        contracts (the month close counts its queries per UPD)."""
         Entry = self.env["miko.support.wallet.entry"].sudo()
+        contracts = self.sudo().filtered(lambda c: not c.locked_until or c.locked_until < last)
+        if not contracts:
+            return Entry
         Entry.flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT contract_id, COALESCE(work_date, date), minutes, amount, source_key
+                  FROM miko_support_wallet_entry
+                 WHERE contract_id = ANY(%s) AND date BETWEEN %s AND %s
+                   AND (source_key LIKE 'billing:%%' OR source_key LIKE 'rounding:%%')
+                """,
+                contracts.ids,
+                first,
+                last,
+            )
+        )
+        rows = defaultdict(list)
+        for contract_id, work_date, minutes, amount, source_key in self.env.cr.fetchall():
+            rows[contract_id].append((work_date, minutes or 0, amount, source_key))
+        contracts.rate_ids.mapped("hourly_rate")  # prefetch
         vals_list = []
-        for contract in self.sudo():
-            if contract.locked_until and contract.locked_until >= last:
-                continue
-            entries = Entry.search(
-                [
-                    ("contract_id", "=", contract.id),
-                    ("date", ">=", first),
-                    ("date", "<=", last),
-                    ("kind", "in", ("consumption", "credit")),
-                ]
-            )
-            billing = entries.filtered(lambda e: (e.source_key or "").startswith("billing:"))
-            settled = entries.filtered(lambda e: (e.source_key or "").startswith("rounding:"))
+        for contract in contracts:
+            entries = rows.get(contract.id, [])
             exact = money.exact_total(
-                (entry.minutes or 0, contract._rate_at(entry.work_date or entry.date))
-                for entry in billing
+                (minutes, contract._rate_at(work_date))
+                for work_date, minutes, _amount, key in entries
+                if key.startswith("billing:")
             )
-            booked = -sum(
-                (money.to_decimal(entry.amount) for entry in billing | settled), Decimal(0)
-            )
+            booked = -sum((money.to_decimal(row[2]) for row in entries), Decimal(0))
             settlement = exact - booked
             if not settlement:
                 continue
             key = f"rounding:{contract.id}:{first.isoformat()}"
-            if Entry.search_count([("source_key", "=like", key + "%")]):
-                key = f"{key}:{Entry.search_count([('source_key', '=like', key + '%')]) + 1}"
+            settled = sum(1 for row in entries if row[3].startswith(key))
             vals_list.append(
                 {
                     "contract_id": contract.id,
@@ -933,7 +941,7 @@ class SupportContract(models.Model):
                     "amount": float(-settlement),
                     "minutes": 0,
                     "name": contract._consumption_label(last, 0, False, "rounding"),
-                    "source_key": key,
+                    "source_key": f"{key}:{settled + 1}" if settled else key,
                 }
             )
         return Entry._create_bulk(vals_list)

@@ -140,12 +140,15 @@ class TestActivities(MikoSupportCommon):
         self.register(records)
         entries = self.charge()
         self.assertEqual(sum(entries.mapped("minutes")), 198)
+        # one entry per day (28.33 + 28.33 + 5553.33), the month's rounding settled once
+        self.assertEqual(len(entries), 3)
+        self.contract._settle_month_rounding(date(2026, 11, 1), date(2026, 11, 30))
         totals = self.contract._service_totals(date(2026, 11, 1), date(2026, 11, 30))
         self.assertEqual(totals, {"amount": Decimal("5610.00"), "minutes": 198})
-        # each day 28.33 on its own would sum to 5610.01
+        # each day on its own (28.33 + 28.33 + 5553.33 = 5609.99); the settlement adds 0.01
         self.assertEqual(
             sorted(Decimal(str(-a)) for a in entries.mapped("amount")),
-            [Decimal("28.33"), Decimal("28.34"), Decimal("5553.33")],
+            [Decimal("28.33"), Decimal("28.33"), Decimal("5553.33")],
         )
 
     # --- idempotency and corrections ---------------------------------------------------------
@@ -253,8 +256,10 @@ class TestActivities(MikoSupportCommon):
                 self.record("new", "2026-10-29T10:00:00+03:00", "2026-10-29T10:45:00+03:00"),
             ]
         )
-        self.assertEqual((result["created"], result["updated"]), (0, 0))
-        self.assertEqual([e["index"] for e in result["errors"]], [0, 1])
+        # a change of closed work is refused; new work of the closed month is accepted as late
+        # work (charged in the first open month, see test_lifecycle)
+        self.assertEqual((result["created"], result["updated"]), (1, 0))
+        self.assertEqual([e["index"] for e in result["errors"]], [0])
         with self.assertRaises(UserError):
             self.day_line(date(2026, 10, 30)).with_user(self.engineer).name = "changed"
 

@@ -228,11 +228,22 @@ class TestBadActivityInput(MikoUpdCommon):
             [(date(2026, 10, 31), 10), (date(2026, 11, 1), 20)],
         )
 
-    def test_crossing_into_a_locked_month_writes_nothing(self):
+    def test_crossing_out_of_a_locked_month_is_late_work(self):
+        """A record starting in a closed month is accepted whole: its October piece is late work
+        charged in November (nothing refused for being late, nothing lost)."""
         self.contract.sudo().locked_until = date(2026, 10, 31)
         result = self.register("eom", "2026-10-31T23:50:00+03:00", "2026-11-01T00:20:00+03:00")
-        self.assertEqual((result["created"], len(result["errors"])), (0, 1), result)
-        self.assertFalse(self.pieces("eom"), "not even the November part")
+        self.assertEqual((result["created"], len(result["errors"])), (1, 0), result)
+        self.assertEqual(self.pieces("eom").mapped("day"), [date(2026, 10, 31), date(2026, 11, 1)])
+        self.env["miko.support.contract"].post_consumption()
+        consumption = self.contract.entry_ids.filtered(lambda e: e.kind == "consumption")
+        self.assertEqual(
+            sorted((e.date, e.work_date, e.minutes) for e in consumption),
+            [
+                (date(2026, 11, 1), date(2026, 10, 31), 10),
+                (date(2026, 11, 1), date(2026, 11, 1), 20),
+            ],
+        )
 
     def test_unknown_engineer_is_named_and_nothing_saved(self):
         result = self.register(

@@ -4,6 +4,7 @@ bulk wallet posting."""
 from datetime import date, datetime
 
 from odoo.tests import tagged
+from odoo.tools import format_date
 
 from ..models.support_contract_billing import DAY_LINE_SQL_FIELDS
 from ..rules import intervals
@@ -326,17 +327,20 @@ class TestBillingQueue(MikoSupportCommon):
                     26,
                     f"billing:{self.contract.id}:2026-11-23:1",
                 ),
-                # cumulative: 52 min = 1473.33, minus the 736.67 of the first day
+                # each day on its own (the month's rounding is settled once, by the UPD)
                 (
                     date(2026, 11, 24),
                     "consumption",
-                    -736.66,
+                    -736.67,
                     26,
                     f"billing:{self.contract.id}:2026-11-24:1",
                 ),
             ],
         )
-        self.assertEqual(entries[0].name, "Technical support on 2026-11-23: 26 min")
+        self.assertEqual(
+            entries[0].name,
+            f"Technical support on {format_date(self.env, date(2026, 11, 23))}: 26 min",
+        )
         # a correction is a second entry of the day
         self.activity("w2").write({"date_end": datetime(2026, 11, 24, 7, 30)})  # 10:30 Moscow
         self.Contract._cron_post_consumption()
@@ -344,8 +348,11 @@ class TestBillingQueue(MikoSupportCommon):
             lambda e: e.source_key == f"billing:{self.contract.id}:2026-11-24:2"
         )
         self.assertEqual((correction.minutes, correction.kind), (4, "consumption"))
-        self.assertEqual(correction.name, "Correction of the support on 2026-11-24: 4 min")
-        # cumulative: 56 min = 1586.67 in all
+        self.assertEqual(
+            correction.name,
+            f"Correction of the support on {format_date(self.env, date(2026, 11, 24))}: 4 min",
+        )
+        # 26 + 30 min = 736.67 + 850.00 in all
         self.assertAlmostEqual(sum(self.contract.entry_ids.mapped("amount")), -1586.67, 2)
         self.assertAlmostEqual(self.contract.balance, sum(self.contract.entry_ids.mapped("amount")))
         self.assertFalse(self.env["miko.support.wallet.entry"]._chain_altered())

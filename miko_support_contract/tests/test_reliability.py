@@ -1,8 +1,9 @@
 """Money never wrong, nothing lost: database-enforced uniqueness and tamper evidence."""
 
-from datetime import date, datetime
+from datetime import date
 
 import psycopg2
+from freezegun import freeze_time
 
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
@@ -176,7 +177,8 @@ class TestTamperEvidence(MikoUpdCommon):
         self.consume(contract, date(2026, 11, 3), 60, 1700.0)
         Upd = self.env["miko.support.upd"]
         october = Upd.generate_for_month(2026, 10, contract.ids)
-        november = Upd.generate_for_month(2026, 11, contract.ids)
+        with freeze_time("2026-12-01 09:00:00"):
+            november = Upd.generate_for_month(2026, 11, contract.ids)
         self.assertTrue(october.chain_hash and november.chain_hash)
         self.assertFalse(Upd._chain_altered(contract.ids))
         self.env.flush_all()
@@ -219,19 +221,10 @@ class TestTamperEvidence(MikoUpdCommon):
                 }
             ]
         )
-        self.assertEqual(result["created"], 0)
-        self.assertEqual(len(result["errors"]), 1)
-        self.assertFalse(
-            self.env["miko.support.activity"].search([("source_ref", "=", "locked-1")])
-        )
+        # new work of a closed month is late work, not refused; the closed work cannot change
+        self.assertEqual((result["created"], result["errors"]), (1, []))
+        late = self.env["miko.support.activity"].search([("source_ref", "=", "locked-1")])
         with self.assertRaises(UserError):
-            self.env["miko.support.activity"].create(
-                {
-                    "contract_id": contract.id,
-                    "user_id": self.engineer.id,
-                    "kind": "call_out",
-                    "date_begin": datetime(2026, 10, 30, 7, 0),
-                    "date_end": datetime(2026, 10, 30, 7, 30),
-                    "subject": "late",
-                }
-            )
+            late.date_end = late.date_begin
+        with self.assertRaises(UserError):
+            late.unlink()
