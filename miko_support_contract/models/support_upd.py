@@ -253,9 +253,44 @@ class SupportUpd(models.Model):
         pending = Contract.browse(list(contract_ids)) if contract_ids is not None else Contract
         pending.sudo()._bill_pending_days()
         pending.sudo()._post_consumption()
+        # an earlier month that was closed with nothing to charge, and got work later, is
+        # closed first: no charge is left behind the lock without a UPD
+        for earlier_first in self._unclosed_months_before(first, contract_ids):
+            earlier_last = Contract._month_bounds(earlier_first.year, earlier_first.month)[1]
+            earlier = self._upd_candidate_contracts(earlier_first, earlier_last, contract_ids)
+            earlier._settle_month_rounding(earlier_first, earlier_last)
+            self._generate_batch(earlier, earlier_first, earlier_last)
         contracts = self._upd_candidate_contracts(first, last, contract_ids)
         contracts._settle_month_rounding(first, last)
         return self._generate_batch(contracts, first, last)
+
+    @api.model
+    def _unclosed_months_before(self, first, contract_ids=None):
+        """First days of the months before ``first`` that hold charges of a contract not yet
+        in any UPD (after its lock), in order."""
+        contract_filter = (
+            SQL("AND e.contract_id = ANY(%s)", list(contract_ids))
+            if contract_ids is not None
+            else SQL()
+        )
+        self.env["miko.support.wallet.entry"].flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT DISTINCT date_trunc('month', e.date)::date
+                  FROM miko_support_wallet_entry e
+                  JOIN miko_support_contract k ON k.id = e.contract_id
+                 WHERE e.kind IN ('consumption', 'credit') AND e.date < %s
+                   AND (k.locked_until IS NULL OR e.date > k.locked_until)
+                   AND k.company_id = ANY(%s) %s
+              ORDER BY 1
+                """,
+                first,
+                self.env.companies.ids,
+                contract_filter,
+            )
+        )
+        return [row[0] for row in self.env.cr.fetchall()]
 
     @api.model
     def _check_month_ended(self, last):

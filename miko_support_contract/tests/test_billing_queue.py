@@ -4,7 +4,6 @@ bulk wallet posting."""
 from datetime import date, datetime
 
 from odoo.tests import tagged
-from odoo.tools import format_date
 
 from ..models.support_contract_billing import DAY_LINE_SQL_FIELDS
 from ..rules import intervals
@@ -339,7 +338,7 @@ class TestBillingQueue(MikoSupportCommon):
         )
         self.assertEqual(
             entries[0].name,
-            f"Technical support on {format_date(self.env, date(2026, 11, 23))}: 26 min",
+            "Техническая поддержка за 23.11.2026: 26 мин",  # the customer's language
         )
         # a correction is a second entry of the day
         self.activity("w2").write({"date_end": datetime(2026, 11, 24, 7, 30)})  # 10:30 Moscow
@@ -350,7 +349,7 @@ class TestBillingQueue(MikoSupportCommon):
         self.assertEqual((correction.minutes, correction.kind), (4, "consumption"))
         self.assertEqual(
             correction.name,
-            f"Correction of the support on {format_date(self.env, date(2026, 11, 24))}: 4 min",
+            "Корректировка техподдержки за 24.11.2026: 4 мин",
         )
         # 26 + 30 min = 736.67 + 850.00 in all
         self.assertAlmostEqual(sum(self.contract.entry_ids.mapped("amount")), -1586.67, 2)
