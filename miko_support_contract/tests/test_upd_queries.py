@@ -7,7 +7,9 @@ from odoo.tests import tagged
 from .common_upd import BUYER_EDO, MikoUpdCommon
 
 # queries of generate_for_month: a fixed part plus this many per UPD (the goal: at most 30)
-QUERIES_FIXED = 62  # hash chain of the batch; month-ended check, pending billing and charges claimed, earlier unclosed months, rounding settled
+# fixed: the batch's hash chain, the pending billing and charges claimed, the earlier unclosed
+# months looked up, the rounding settled
+QUERIES_FIXED = 62
 QUERIES_PER_UPD = 13
 QUERIES_PER_UPD_GOAL = 30
 
