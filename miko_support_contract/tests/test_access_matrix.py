@@ -23,6 +23,7 @@ EXPECTED = {
     "miko.support.activity": ("rwcu", "rwcu", "rwcu", "rwcu", "r", ""),
     "miko.support.billing.queue": ("", "", "", "", "", ""),
     "miko.support.charge.queue": ("", "", "", "", "", ""),
+    "miko.support.suspension": ("r", "r", "r", "r", "", ""),
     "miko.support.activity.unmatched": ("rw", "rw", "rw", "rwcu", "", ""),
     "miko.support.remote.device": ("r", "rwcu", "rwcu", "rwcu", "", ""),
     "miko.support.activity.import.wizard": ("", "", "", "rwcu", "", ""),
