@@ -25,3 +25,4 @@ from . import support_upd
 from . import support_capture_source
 from . import support_offer_edition
 from . import support_force_majeure
+from . import res_config_settings
