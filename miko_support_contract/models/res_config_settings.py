@@ -126,7 +126,6 @@ class ResConfigSettings(models.TransientModel):
         "miko_request_max_upload_mb",
         "miko_email_minutes",
         "miko_import_max_upload_mb",
-        "miko_suspend_grace_days",
     )
     def _check_miko_limits(self):
         positive = (
@@ -136,7 +135,7 @@ class ResConfigSettings(models.TransientModel):
             "miko_import_max_upload_mb",
         )
         for settings in self:
-            for name in (*positive, "miko_email_minutes", "miko_suspend_grace_days"):
+            for name in (*positive, "miko_email_minutes"):
                 value = settings[name]
                 label = self._fields[name]._description_string(self.env)
                 if name in positive and value <= 0:

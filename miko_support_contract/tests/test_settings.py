@@ -64,8 +64,6 @@ class TestSupportSettings(TransactionCase):
             self.env["res.config.settings"].create({"miko_request_rate_limit": 0})
         with self.assertRaisesRegex(ValidationError, "Minutes per E-mail.*-1"):
             self.env["res.config.settings"].create({"miko_email_minutes": -1})
-        with self.assertRaisesRegex(ValidationError, "Grace Days"):
-            self.env["res.config.settings"].create({"miko_suspend_grace_days": -3})
         self.assertEqual(
             self.params().get_param("miko_support_contract.request_rate_limit"), before
         )
