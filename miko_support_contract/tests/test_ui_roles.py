@@ -47,14 +47,20 @@ class TestRoleTours(MikoTourCase):
         self.assertEqual(request.miko_contract_id.partner_id.name, "ООО «Ромашка»")
         self.assertEqual(request.miko_registration_number, "PT-100234")
 
-    def test_finance_registers_a_payment_closes_the_month_and_sends_its_upds(self):
+    def test_finance_registers_a_payment_closes_the_month_and_records_its_upds(self):
+        # the demo sends last month's UPDs itself: the tour records the delivery of the one sent
         contract = self.env["miko.support.contract"].search(
             [("partner_id.name", "=", "ООО «ТехноСтрой»")]
         )
         self.assertEqual(contract.state, "draft")
+        Upd = self.env["miko.support.upd"]
+        before = Upd.search([("company_id", "=", self.company.id)])
+        self.assertTrue(before.filtered(lambda upd: upd.state == "sent"))
         self.start_tour("/odoo", "miko_finance_day", login="osipova", timeout=180)
         self.assertEqual(contract.state, "active")
         self.assertEqual(contract.balance, 13600)
-        upds = self.env["miko.support.upd"].search([("company_id", "=", self.company.id)])
-        self.assertTrue(upds)
-        self.assertFalse(upds.filtered(lambda upd: upd.state == "draft" and upd.channel == "edi"))
+        upds = Upd.search([("company_id", "=", self.company.id)])
+        self.assertEqual(upds, before, "closing the month again makes no second UPD")
+        delivered = upds.filtered(lambda upd: upd.state == "delivered")
+        self.assertEqual(len(delivered), 1)
+        self.assertTrue(delivered.delivery_date)

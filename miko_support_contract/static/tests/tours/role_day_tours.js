@@ -99,17 +99,22 @@ registry.category("web_tour.tours").add("miko_admin_settings", {
             trigger: '.o_notebook a.nav-link[name="miko_support"]',
             run: "click",
         },
-        {
-            content: "The time zone of support hours is Moscow",
-            trigger: ".o_field_widget[name=miko_support_tz]:contains(Europe/Moscow)",
-        },
         screenshot("admin_company"),
         {
             content: "The postal address of the company",
             trigger: ".o_field_widget[name=miko_postal_address] textarea",
             run: "edit 101000, Москва, а/я 17",
         },
-        ...stepUtils.saveForm(),
+        {
+            content: "Save the company (the web client reloads)",
+            trigger: ".o_form_button_save:enabled",
+            run: "click",
+            expectUnloadPage: true,
+        },
+        {
+            content: "Reloaded on the company",
+            trigger: '.o_form_view .o_notebook a.nav-link[name="miko_support"]',
+        },
     ],
 });
 
@@ -373,27 +378,14 @@ registry.category("web_tour.tours").add("miko_finance_day", {
         },
         screenshot("finance_statement"),
         {
-            content: "Export it to XLSX",
-            trigger: ".modal button[name=action_export_xlsx]",
-            run: "click",
-        },
-        {
-            content: "The file is downloaded, the dialog closed",
-            trigger: "body:not(:has(.modal)) .o_statusbar_status button.o_arrow_button_current[data-value=active]",
-        },
-        {
-            content: "Open the statement again",
-            trigger: ".o_statusbar_buttons button:contains(Отчёт)",
-            run: "click",
-        },
-        {
             content: "Print it",
             trigger: ".modal button[name=action_print]",
             run: "click",
         },
         {
-            content: "Printed, back on the contract",
-            trigger: "body:not(:has(.modal)) .o_statusbar_status button.o_arrow_button_current[data-value=active]",
+            content: "Printed: close the statement",
+            trigger: ".modal .btn-close",
+            run: "click",
         },
         ...openSupportMenu("miko_support_wallet_menu", "miko_support_upd_month_close_menu"),
         {
@@ -416,19 +408,40 @@ registry.category("web_tour.tours").add("miko_finance_day", {
             run: "click",
         },
         {
-            content: "Open the draft UPD",
-            trigger: ".o_data_row:contains(Черновик) td.o_data_cell",
+            content: "The month's UPDs are listed: open the one sent",
+            trigger: ".o_data_row:contains(Отправлен) td.o_data_cell",
             run: "click",
         },
         {
-            content: "Send it",
-            trigger: ".o_statusbar_buttons button[name=action_send]",
+            content: "It is sent",
+            trigger: ".o_statusbar_status button.o_arrow_button_current[data-value=sent]",
+        },
+        {
+            content: "The customer received it today",
+            trigger: ".o_statusbar_buttons button[name=action_mark_delivered_today]",
             run: "click",
         },
         {
-            content: "Sent",
-            trigger: ".o_statusbar_status button.o_arrow_button_current:not([data-value=draft])",
+            content: "Delivered: the acceptance period runs",
+            trigger: ".o_statusbar_status button.o_arrow_button_current[data-value=delivered]",
         },
         screenshot("finance_upd"),
+        ...openSupportMenu("miko_support_contract_menu"),
+        {
+            content: "Open the contract of ТехноСтрой again",
+            trigger: ".o_data_row td:contains(ТехноСтрой)",
+            run: "click",
+        },
+        {
+            content: "Open the statement",
+            trigger: ".o_statusbar_buttons button:contains(Отчёт)",
+            run: "click",
+        },
+        {
+            // the download is the last step: the browser treats it as leaving the page
+            content: "Export it to XLSX",
+            trigger: ".modal button[name=action_export_xlsx]",
+            run: "click",
+        },
     ],
 });
