@@ -26,3 +26,4 @@ from . import support_capture_source
 from . import support_offer_edition
 from . import support_force_majeure
 from . import support_suspension
+from . import res_config_settings

@@ -38,3 +38,5 @@ from . import test_offer_edition
 from . import test_rules_force_majeure
 from . import test_force_majeure
 from . import test_lifecycle_stateful
+from . import test_settings
+from . import test_ui_roles

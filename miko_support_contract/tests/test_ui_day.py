@@ -17,6 +17,7 @@ from odoo.tools import config
 from odoo.tools.safe_eval import safe_eval
 
 from .common import VALID_ACCOUNT, VALID_BIK, VALID_CORR, MikoSupportCommon
+from .common_tour import MikoTourCase
 from .common_upd import MikoUpdCommon
 from .test_statements import StatementCommon
 
@@ -487,7 +488,7 @@ class TestUpdEmailCopy(MikoUpdCommon):
 
 
 @tagged("post_install", "-at_install")
-class TestEngineerTour(MikoSupportCommon, HttpCase):
+class TestEngineerTour(MikoSupportCommon, MikoTourCase):
     def test_engineer_logs_an_activity_from_the_work_menu(self):
         contract = self.create_contract()
         self.engineer.write({"tz": "UTC", "lang": "ru_RU"})

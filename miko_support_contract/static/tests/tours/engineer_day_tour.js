@@ -1,6 +1,20 @@
 import { registry } from "@web/core/registry";
 import { stepUtils } from "@web_tour/tour_utils";
 
+// A screenshot for docs/walkthrough.md: the test (tests/common_tour.py) captures the page, then the tour goes on.
+function screenshot(name) {
+    return {
+        content: `Screenshot ${name}`,
+        trigger: "body",
+        run: async () => {
+            console.log(`miko_screenshot:${name}`);
+            for (let i = 0; i < 200 && window.mikoScreenshotTaken !== name; i++) {
+                await new Promise((resolve) => setTimeout(resolve, 50));
+            }
+        },
+    };
+}
+
 // The engineer's day from the home screen (the demo speaks Russian): Support → Work → Activities → New, the contract
 // chosen in its drop-down (it used to be empty), then the saved activity names its customer.
 registry.category("web_tour.tours").add("miko_engineer_day", {
@@ -26,6 +40,7 @@ registry.category("web_tour.tours").add("miko_engineer_day", {
             content: "The activities list is shown",
             trigger: ".o_breadcrumb:contains(Активности)",
         },
+        screenshot("engineer_activities"),
         {
             content: "Record a new activity",
             trigger: ".o_control_panel .o_list_button_add",
@@ -83,5 +98,6 @@ registry.category("web_tour.tours").add("miko_engineer_day", {
             content: "Twenty minutes recorded",
             trigger: ".o_field_widget[name=raw_seconds]:contains(200)",
         },
+        screenshot("engineer_activity"),
     ],
 });
