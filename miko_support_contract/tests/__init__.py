@@ -38,3 +38,4 @@ from . import test_offer_edition
 from . import test_rules_force_majeure
 from . import test_force_majeure
 from . import test_language
+from . import test_demo_vendor
