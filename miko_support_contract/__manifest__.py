@@ -38,6 +38,7 @@
         "data/capture_cron.xml",
         "views/support_capture_source_views.xml",
         "views/miko_support_offer_edition_views.xml",
+        "views/finance_dashboard_views.xml",
     ],
     "demo": [
         "demo/miko_demo.xml",

@@ -39,3 +39,4 @@ from . import test_rules_force_majeure
 from . import test_force_majeure
 from . import test_language
 from . import test_demo_vendor
+from . import test_finance_dashboard

@@ -2,10 +2,13 @@
 
 from datetime import date, datetime
 
+import polib
 from freezegun import freeze_time
 
 from odoo import Command
 from odoo.tests import tagged
+from odoo.tools import file_path
+from odoo.tools.translate import PoFileReader
 
 from .common import VALID_ACCOUNT, VALID_BIK, VALID_CORR
 from .common_upd import MikoUpdCommon
@@ -124,3 +127,45 @@ class TestLanguage(MikoUpdCommon):
         self.assertIn("01.10.2026", message.subject)
         self.assertIn("31.10.2026", message.subject)
         self.assertNotIn("2026-10-01", str(message.body))
+
+    def test_deemed_acceptance_mail_and_note_in_the_readers_language(self):
+        self.customer.lang = "ru_RU"
+        self.company.partner_id.lang = "ru_RU"
+        contract = self.prepaid_contract(upd_channel="post")
+        self.consume(contract, date(2026, 10, 14), 198, 5610.0)
+        with freeze_time("2026-11-02 09:00:00"):
+            upd = self.env["miko.support.upd"].generate_for_month(2026, 10, contract.ids)
+            upd.tracking_number = "14571285012345"
+            upd.action_mark_posted()
+        with freeze_time("2026-11-09 09:00:00"):
+            self.env["miko.support.upd.delivery.wizard"].create(
+                {"upd_id": upd.id, "delivery_date": "2026-11-06"}
+            ).action_apply()
+        with freeze_time("2026-11-12 22:00:00"):  # 13 Nov 01:00 Moscow = D+7
+            self.env["miko.support.upd"]._cron_deem_accepted()
+        self.assertEqual(upd.state, "deemed_accepted")
+        notes = " ".join(str(body) for body in upd.message_ids.mapped("body"))
+        self.assertIn("13.11.2026", notes, "the staff's note in Russian format")
+        mail = (
+            self.env["mail.mail"]
+            .search([("model", "=", "miko.support.upd"), ("res_id", "=", upd.id)])
+            .filtered(lambda m: upd.deemed_attachment_id in m.attachment_ids)
+        )
+        self.assertTrue(mail)
+        body = str(mail.body_html)
+        self.assertIn("Здравствуйте", body, "in the customer's language")
+        self.assertIn("06.11.2026", body)
+        self.assertIn("13.11.2026", body)
+        self.assertNotIn("2026-11-13", body)
+
+    def test_every_russian_entry_is_loaded(self):
+        """Odoo merges ru.po with the .pot: an entry missing from the .pot is dropped."""
+        path = file_path("miko_support_contract/i18n/ru.po")
+        loaded = {row["src"] for row in PoFileReader(path) if row.get("value")}
+        msgids = {entry.msgid for entry in polib.pofile(path) if entry.msgstr}
+        self.assertFalse(msgids - loaded, "entries of ru.po that Odoo drops")
+        ru_env = self.env(context={"lang": "ru_RU"})
+        self.assertEqual(
+            ru_env["miko.support.activity"].new({"source": "teamviewer"}).source_label,
+            "Отчёт о подключениях TeamViewer",
+        )
