@@ -482,7 +482,7 @@ class SupportUpd(models.Model):
             upd._attach_xml()
             upd._post_revenue(totals["amount"])
             contract.sudo().locked_until = max(contract.sudo().locked_until or last, last)
-        upd.message_post(body=upd._generated_note())
+        upd.message_post(body=upd._generated_notes()[upd.id])
         return upd
 
     def _staff_env(self):
@@ -490,15 +490,19 @@ class SupportUpd(models.Model):
         (the company's language)."""
         return self.with_context(lang=self.company_id.partner_id.lang or self.env.lang).env
 
-    def _generated_note(self):
-        """The chatter note of a new UPD: minutes and amount in the reader's number format."""
-        self.ensure_one()
-        env = self._staff_env()
-        return env._(
-            "UPD generated: %(minutes)s min, %(amount)s.",
-            minutes=formatLang(env, self.minutes, digits=0),
-            amount=format_amount(env, self.amount_total, self.currency_id),
-        )
+    def _generated_notes(self):
+        """``{upd id: note}``: the chatter note of each new UPD, minutes and amount in the number
+        format of its company's language (one environment per company, no query per UPD)."""
+        notes = {}
+        for upds in self.grouped("company_id").values():
+            env = upds[:1]._staff_env()
+            for upd in upds.with_env(env):
+                notes[upd.id] = env._(
+                    "UPD generated: %(minutes)s min, %(amount)s.",
+                    minutes=formatLang(env, upd.minutes, digits=0),
+                    amount=format_amount(env, upd.amount_total, upd.currency_id),
+                )
+        return notes
 
     @api.model
     def _generate_batch(self, contracts, first, last):
@@ -544,7 +548,7 @@ class SupportUpd(models.Model):
             for contract in todo.sudo():
                 if not contract.locked_until or contract.locked_until < last:
                     contract.locked_until = last
-        upds._message_log_batch(bodies={upd.id: upd._generated_note() for upd in upds})
+        upds._message_log_batch(bodies=upds._generated_notes())
         result = self.browse([existing[c.id].id for c in contracts if c.id in existing]) | upds
         return result.sorted(lambda upd: upd.contract_id.id)
 

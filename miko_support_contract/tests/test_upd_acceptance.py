@@ -160,7 +160,16 @@ class TestUnilateralByPost(MikoUpdCommon):
         self.assertEqual(upd.deemed_accepted_date, date(2026, 11, 13), "D+7 stored")
         self.assertFalse(upd.unilateral_edi_message_id, "a paper UPD's copy goes by post")
         notes = " ".join(str(body) for body in upd.message_ids.mapped("body"))
-        self.assertIn("registered letter", notes)
+        staff = upd._staff_env()  # the note is in the company's language
+        self.assertIn(
+            staff._(
+                "UPD %(upd)s is deemed accepted on %(date)s: print the unilaterally signed "
+                "copy, send it by registered letter and enter its tracking number.",
+                upd=upd.display_name,
+                date=format_date(staff, upd.deemed_accepted_date),
+            ),
+            notes,
+        )
         mails = self.env["mail.mail"].search(
             [("model", "=", "miko.support.upd"), ("res_id", "=", upd.id)]
         )
