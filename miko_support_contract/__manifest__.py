@@ -39,6 +39,7 @@
         "views/support_capture_source_views.xml",
         "views/miko_support_offer_edition_views.xml",
         "views/res_config_settings_views.xml",
+        "views/finance_dashboard_views.xml",
     ],
     "demo": [
         "demo/miko_demo.xml",

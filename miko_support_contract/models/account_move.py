@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from odoo import fields, models
 from odoo.exceptions import UserError
-from odoo.tools.misc import formatLang
+from odoo.tools.misc import format_date, formatLang
 
 from ..rules import money, payment_qr
 
@@ -37,10 +37,12 @@ class AccountMove(models.Model):
             payee_inn=company.vat or "",
             kpp=company.miko_kpp or None,
             sum_kopecks=payment_qr.rubles_to_kopecks(Decimal(str(self.amount_total))),
-            purpose=self.env._(
+            purpose=self._miko_reader_env()._(
                 "Payment of invoice %(invoice)s of %(date)s for technical support, VAT exempt",
                 invoice=self.name,
-                date=self.invoice_date or fields.Date.context_today(self),
+                date=format_date(
+                    self._miko_reader_env(), self.invoice_date or fields.Date.context_today(self)
+                ),
             ),
         )
 

@@ -1,6 +1,15 @@
 from odoo import api, fields, models
 
+from .i18n_terms import store_in_all_languages
+
 SUPPORT_ALIAS = "support"
+# the request stages of the support project, in the reader's language
+STAGE_TERMS = (
+    lambda env: env._("New"),
+    lambda env: env._("In Progress"),
+    lambda env: env._("Waiting for Customer"),
+    lambda env: env._("Done"),
+)
 
 
 class ProjectProject(models.Model):
@@ -43,19 +52,21 @@ class ProjectProject(models.Model):
             .sudo()
             .create(
                 [
-                    {"name": self.env._("New"), "sequence": 1},
-                    {"name": self.env._("In Progress"), "sequence": 10},
-                    {"name": self.env._("Waiting for Customer"), "sequence": 20},
-                    {"name": self.env._("Done"), "sequence": 30, "fold": True},
+                    {"name": "New", "sequence": 1},
+                    {"name": "In Progress", "sequence": 10},
+                    {"name": "Waiting for Customer", "sequence": 20},
+                    {"name": "Done", "sequence": 30, "fold": True},
                 ]
             )
         )
-        return (
+        for stage, term in zip(stages, STAGE_TERMS, strict=True):
+            store_in_all_languages(stage, "name", term)
+        project = (
             self.sudo()
             .with_company(company)
             .create(
                 {
-                    "name": self.env._("Support"),
+                    "name": "Support",
                     "company_id": company.id,
                     "miko_is_support": True,
                     "privacy_visibility": "employees",
@@ -66,3 +77,5 @@ class ProjectProject(models.Model):
                 }
             )
         )
+        store_in_all_languages(project, "name", lambda env: env._("Support"))
+        return project.with_env(self.env)

@@ -2,7 +2,7 @@ import re
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.tools import html2plaintext
+from odoo.tools import format_datetime, html2plaintext
 from odoo.tools.mail import parse_contact_from_email
 
 from ..rules import business_hours, force_majeure
@@ -292,20 +292,32 @@ class ProjectTask(models.Model):
         )[:1]
 
     def _miko_escalate_breach(self):
-        """Flag the requests whose deadline passed without work and alert the support manager."""
+        """Flag the requests whose deadline passed without work and alert the support manager.
+
+        The note is written in the language of the person it is addressed to (the escalation
+        user, else the first manager alerted, else the company's), with the deadline in the
+        support time zone.
+        """
         managers = self.env.ref("miko_support_contract.group_manager").sudo().all_user_ids
         for task in self.sudo():
             task.miko_deadline_breached = True
             user = task._miko_escalation_user()
-            message = self.env._(
-                "Response deadline %(deadline)s of request %(request)s passed without work "
-                "starting: escalated to the support manager.",
-                deadline=fields.Datetime.to_string(task.miko_deadline),
-                request=task.display_name,
-            )
             recipients = managers.filtered(
                 lambda u, t=task: u.active and not u.share and t.company_id in u.company_ids
             ).partner_id
+            reader = user.partner_id or recipients[:1] or task.company_id.partner_id
+            reader_env = task.with_context(lang=reader.lang or self.env.lang).env
+            message = reader_env._(
+                "Response deadline %(deadline)s of request %(request)s passed without work "
+                "starting: escalated to the support manager.",
+                deadline=format_datetime(
+                    reader_env,
+                    task.miko_deadline,
+                    tz=task.company_id.miko_support_tz or "Europe/Moscow",
+                    dt_format="short",
+                ),
+                request=task.display_name,
+            )
             task.message_post(
                 body=message,
                 partner_ids=recipients.ids,
@@ -315,7 +327,7 @@ class ProjectTask(models.Model):
                 task.activity_schedule(
                     "mail.mail_activity_data_todo",
                     user_id=user.id,
-                    summary=self.env._("Response deadline breached"),
+                    summary=reader_env._("Response deadline breached"),
                     note=message,
                 )
 

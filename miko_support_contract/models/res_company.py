@@ -2,6 +2,8 @@ from odoo import api, fields, models
 
 from odoo.addons.base.models.res_partner import _tz_get
 
+from .i18n_terms import store_in_all_languages
+
 MOSCOW_TZ = "Europe/Moscow"
 
 
@@ -103,39 +105,49 @@ class ResCompany(models.Model):
             if not company.miko_advance_account_id:
                 company.miko_advance_account_id = scoped.search(
                     [("code", "=", "620200"), ("company_ids", "in", company.id)], limit=1
-                ) or scoped.create(
-                    {
-                        "code": "620200",
-                        "name": self.env._("Advances received for technical support"),
-                        "account_type": "liability_current",
-                        "company_ids": [fields.Command.set(company.ids)],
-                    }
+                ) or store_in_all_languages(
+                    scoped.create(
+                        {
+                            "code": "620200",
+                            "name": "Advances received for technical support",
+                            "account_type": "liability_current",
+                            "company_ids": [fields.Command.set(company.ids)],
+                        }
+                    ),
+                    "name",
+                    lambda env: env._("Advances received for technical support"),
                 )
             if not company.miko_revenue_account_id:
                 company.miko_revenue_account_id = scoped.search(
                     [("code", "=", "900100"), ("company_ids", "in", company.id)], limit=1
-                ) or scoped.create(
-                    {
-                        "code": "900100",
-                        "name": self.env._("Revenue from technical support"),
-                        "account_type": "income",
-                        "company_ids": [fields.Command.set(company.ids)],
-                    }
+                ) or store_in_all_languages(
+                    scoped.create(
+                        {
+                            "code": "900100",
+                            "name": "Revenue from technical support",
+                            "account_type": "income",
+                            "company_ids": [fields.Command.set(company.ids)],
+                        }
+                    ),
+                    "name",
+                    lambda env: env._("Revenue from technical support"),
                 )
             if not company.miko_prepayment_product_id:
-                company.miko_prepayment_product_id = (
+                company.miko_prepayment_product_id = store_in_all_languages(
                     self.env["product.product"]
                     .sudo()
                     .create(
                         {
-                            "name": self.env._("Prepaid technical support"),
+                            "name": "Prepaid technical support",
                             "type": "service",
                             "company_id": company.id,
                             "list_price": 0.0,
                             "taxes_id": [fields.Command.clear()],
                             "property_account_income_id": company.miko_advance_account_id.id,
                         }
-                    )
+                    ),
+                    "name",
+                    lambda env: env._("Prepaid technical support"),
                 )
 
     def _miko_prepayment_journal(self):
@@ -159,13 +171,14 @@ class ResCompany(models.Model):
             suffix += 1
         journal = Journal.create(
             {
-                "name": env._("Invoices for Payment"),
+                "name": "Invoices for Payment",
                 "code": code,
                 "type": "sale",
                 "company_id": self.id,
                 "sequence": 50,
             }
         )
+        store_in_all_languages(journal, "name", lambda env: env._("Invoices for Payment"))
         self.sudo().miko_prepayment_journal_id = journal
         return journal
 
@@ -189,6 +202,32 @@ class ResCompany(models.Model):
         today); see :mod:`..demo.generator`."""
         from ..demo import generator
 
-        result = generator.populate(self.env, self.browse(company_ids), today)
-        self.browse(company_ids)._miko_demo_trust_bank_accounts()
+        companies = self.browse(company_ids)
+        result = generator.populate(self.env, companies, today)
+        companies._miko_demo_trust_bank_accounts()
+        companies._miko_demo_only_company()
         return result
+
+    @api.model
+    def _miko_demo_languages(self):
+        """The demo reads in Russian and in English whichever language the database was created
+        with: both are installed (Russian with the terms of the installed modules), so that each
+        user can switch in their preferences."""
+        Lang = self.env["res.lang"]
+        for code in ("en_US", "ru_RU"):
+            if code in dict(Lang.get_installed()):
+                continue
+            Lang._activate_lang(code)
+            if code != "en_US":
+                installed = self.env["ir.module.module"].search([("state", "=", "installed")])
+                installed._update_translations(code)
+        return True
+
+    def _miko_demo_only_company(self):
+        """The demo company is the only one of the administrator, as it is of the demo users:
+        the companies of Odoo's own demo stay (the base data and the crons' user belong to
+        them, archiving them is not safe) but leave the company switcher. The company writes
+        its chatter notes in Russian."""
+        admin = self.env.ref("base.user_admin")
+        admin.write({"company_id": self[:1].id, "company_ids": [fields.Command.set(self.ids)]})
+        self.partner_id.lang = "ru_RU"

@@ -20,6 +20,21 @@ ACTIVITY_KINDS = [
     ("other", "Other justified work"),
 ]
 ACTIVITY_KIND_CODES = frozenset(code for code, _label in ACTIVITY_KINDS)
+
+
+def source_label(env, source):
+    """The reader's name of an activity's source code («pbx» → «PBX call records»); the own
+    code of an integrator is shown as it was sent."""
+    labels = {
+        "manual": env._("Entered by hand"),
+        "pbx": env._("PBX call records"),
+        "teamviewer": env._("TeamViewer connection report"),
+        "email": env._("Support request e-mail"),
+        "demo": env._("Demo data"),
+    }
+    return labels.get(source, source or "")
+
+
 # fields whose change re-bills the activity's day
 BILLING_FIELDS = frozenset(
     {"date_begin", "date_end", "contract_id", "user_id", "is_vendor_bug", "active"}
@@ -100,6 +115,7 @@ class SupportActivity(models.Model):
     description = fields.Text()
     source = fields.Char(required=True, default="manual", readonly=True)
     source_ref = fields.Char(string="Source Reference", readonly=True)
+    source_label = fields.Char(string="Origin", compute="_compute_source_label")
     part = fields.Integer(
         readonly=True,
         default=0,
@@ -118,8 +134,13 @@ class SupportActivity(models.Model):
     )
     bug_reference = fields.Char()
     bug_release = fields.Char(string="Release")
-    raw_seconds = fields.Integer(readonly=True)
-    raw_minutes = fields.Float(compute="_compute_raw_minutes", digits=(16, 2))
+    raw_seconds = fields.Integer(readonly=True, aggregator=None)
+    raw_minutes = fields.Float(
+        compute="_compute_raw_minutes",
+        digits=(16, 2),
+        help="Duration as recorded, in minutes; summed in reports (pivot, graph) from the "
+        "stored seconds.",
+    )
     block_index = fields.Integer(
         string="Block",
         compute="_compute_billing_trail",
@@ -155,10 +176,22 @@ class SupportActivity(models.Model):
     # ------------------------------------------------------------------------------------------
     # Computes
     # ------------------------------------------------------------------------------------------
+    @api.depends("source")
+    @api.depends_context("lang")
+    def _compute_source_label(self):
+        for activity in self:
+            activity.source_label = source_label(self.env, activity.source)
+
     @api.depends("raw_seconds")
     def _compute_raw_minutes(self):
         for activity in self:
             activity.raw_minutes = activity.raw_seconds / 60.0
+
+    def _read_group_select(self, aggregate_spec, query):
+        # the pivot and graph measure minutes: the sum of the stored seconds, divided once
+        if aggregate_spec == "raw_minutes:sum":
+            return SQL("(%s) / 60.0", super()._read_group_select("raw_seconds:sum", query))
+        return super()._read_group_select(aggregate_spec, query)
 
     @api.depends(
         "contract_id", "user_id", "day", "date_begin", "date_end", "active", "is_vendor_bug"

@@ -4,7 +4,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..rules import phones
-from .support_activity import ACTIVITY_KINDS
+from .support_activity import ACTIVITY_KINDS, source_label
 
 REASONS = [
     ("engineer", "Unknown engineer"),
@@ -38,6 +38,7 @@ class SupportActivityUnmatched(models.Model):
     reason = fields.Selection(REASONS, required=True)
     source = fields.Char(required=True, readonly=True)
     source_ref = fields.Char(string="Source Reference", required=True, readonly=True)
+    source_label = fields.Char(string="Origin", compute="_compute_source_label")
     engineer_ref = fields.Char(string="Engineer in Source", readonly=True)
     customer_ref = fields.Char(string="Customer in Source", readonly=True)
     kind = fields.Selection(ACTIVITY_KINDS, required=True, readonly=True)
@@ -56,6 +57,12 @@ class SupportActivityUnmatched(models.Model):
     _source_unique = models.Constraint(
         "UNIQUE(source, source_ref)", "This imported activity is already waiting to be assigned."
     )
+
+    @api.depends("source")
+    @api.depends_context("lang")
+    def _compute_source_label(self):
+        for item in self:
+            item.source_label = source_label(self.env, item.source)
 
     @api.model
     def _queue(self, records, reason_by_index, company):

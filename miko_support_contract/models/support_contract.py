@@ -148,6 +148,13 @@ class SupportContract(models.Model):
         groups="miko_support_contract.group_sales",
         help="Forecast from the consumption of the last 4 weeks; -1 when nothing was consumed.",
     )
+    days_until_zero_text = fields.Char(
+        string="Forecast Days Until Zero",
+        compute="_compute_days_until_zero",
+        groups="miko_support_contract.group_sales",
+        help="Forecast from the consumption of the last 4 weeks; «—» when nothing was consumed, "
+        "so no forecast can be made.",
+    )
     is_low_balance = fields.Boolean(
         compute="_compute_balance_flags", search="_search_is_low_balance", string="Low Balance"
     )
@@ -238,6 +245,11 @@ class SupportContract(models.Model):
                 contract.days_until_zero = 0
             else:
                 contract.days_until_zero = int(balance / (spent / BURN_RATE_DAYS))
+            contract.days_until_zero_text = (
+                "—"
+                if contract.days_until_zero < 0
+                else formatLang(self.env, contract.days_until_zero, digits=0)
+            )
 
     @api.depends("balance", "low_balance_type", "low_balance_amount", "low_balance_minutes")
     def _compute_balance_flags(self):

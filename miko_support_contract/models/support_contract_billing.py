@@ -1254,9 +1254,10 @@ class SupportContract(models.Model):
         for contract in self:
             partners = contract.contact_ids.filtered("email") or contract.partner_id
             pdf = contract._statement_pdf(date_from, date_to)
-            context = {
-                "miko_statement_from": str(date_from),
-                "miko_statement_to": str(date_to),
+            reader_env = contract.with_context(lang=contract.partner_id.lang or self.env.lang).env
+            context = {  # dates in the format of the customer's language, like the template
+                "miko_statement_from": format_date(reader_env, date_from),
+                "miko_statement_to": format_date(reader_env, date_to),
                 "miko_statement_reason": reason,
             }
             rendered = {

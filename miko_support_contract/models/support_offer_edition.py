@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import format_date
 
 
 class SupportOfferEdition(models.Model):
@@ -46,8 +47,8 @@ class SupportOfferEdition(models.Model):
                         "Offer edition %(edition)s, field In Force From: %(date)s is before "
                         "the edition date %(edition_date)s.",
                         edition=edition.display_name,
-                        date=edition.in_force_from.strftime("%d.%m.%Y"),
-                        edition_date=edition.edition_date.strftime("%d.%m.%Y"),
+                        date=format_date(self.env, edition.in_force_from),
+                        edition_date=format_date(self.env, edition.edition_date),
                     )
                 )
 

@@ -12,7 +12,7 @@ import pytz
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
-from odoo.tools.misc import formatLang
+from odoo.tools.misc import format_amount, format_date, formatLang
 
 from ..edi import provider_for
 from ..rules import RuleError, force_majeure, money, upd_xml
@@ -512,18 +512,32 @@ class SupportUpd(models.Model):
                 corrected_upd_id=corrects.id,
             )
         with self.env.cr.savepoint():  # a refused document leaves nothing behind
-            upd = self.create(vals)
+            # the «UPD generated» note below says more than the creation message would
+            upd = self.with_context(mail_create_nolog=True).create(vals).with_env(self.env)
             upd._attach_xml()
             upd._post_revenue(totals["amount"])
             contract.sudo().locked_until = max(contract.sudo().locked_until or last, last)
-        upd.message_post(
-            body=self.env._(
-                "UPD generated: %(minutes)s min, %(amount)s.",
-                minutes=upd.minutes,
-                amount=upd.amount_total,
-            )
-        )
+        upd.message_post(body=upd._generated_notes()[upd.id])
         return upd
+
+    def _staff_env(self):
+        """The environment in the language of the vendor's staff who read the UPD's chatter
+        (the company's language)."""
+        return self.with_context(lang=self.company_id.partner_id.lang or self.env.lang).env
+
+    def _generated_notes(self):
+        """``{upd id: note}``: the chatter note of each new UPD, minutes and amount in the number
+        format of its company's language (one environment per company, no query per UPD)."""
+        notes = {}
+        for upds in self.grouped("company_id").values():
+            env = upds[:1]._staff_env()
+            for upd in upds.with_env(env):
+                notes[upd.id] = env._(
+                    "UPD generated: %(minutes)s min, %(amount)s.",
+                    minutes=formatLang(env, upd.minutes, digits=0),
+                    amount=format_amount(env, upd.amount_total, upd.currency_id),
+                )
+        return notes
 
     @api.model
     def _generate_batch(self, contracts, first, last):
@@ -554,27 +568,22 @@ class SupportUpd(models.Model):
         totals = todo._service_totals_by_contract(first, last)
         todo = todo.filtered(lambda c: totals[c.id]["amount"] > 0)
         with self.env.cr.savepoint():  # a refused document leaves nothing behind
-            upds = self.create(
-                [
-                    self._prepare_upd_vals(contract, first, last, totals[contract.id])
-                    for contract in todo
-                ]
+            upds = (
+                self.with_context(mail_create_nolog=True)
+                .create(
+                    [
+                        self._prepare_upd_vals(contract, first, last, totals[contract.id])
+                        for contract in todo
+                    ]
+                )
+                .with_env(self.env)
             )
             upds._attach_xml_batch()
             upds._post_revenue_batch()
             for contract in todo.sudo():
                 if not contract.locked_until or contract.locked_until < last:
                     contract.locked_until = last
-        upds._message_log_batch(
-            bodies={
-                upd.id: self.env._(
-                    "UPD generated: %(minutes)s min, %(amount)s.",
-                    minutes=upd.minutes,
-                    amount=upd.amount_total,
-                )
-                for upd in upds
-            }
-        )
+        upds._message_log_batch(bodies=upds._generated_notes())
         result = self.browse([existing[c.id].id for c in contracts if c.id in existing]) | upds
         return result.sorted(lambda upd: upd.contract_id.id)
 
@@ -1053,8 +1062,8 @@ class SupportUpd(models.Model):
                     "UPD %(upd)s, field Delivery Date: %(date)s is in the future (today is "
                     "%(today)s).",
                     upd=self.display_name,
-                    date=delivery_date.strftime("%d.%m.%Y"),
-                    today=today.strftime("%d.%m.%Y"),
+                    date=format_date(self.env, delivery_date),
+                    today=format_date(self.env, today),
                 )
             )
         sent_on = self._local_date(self.sent_date) if self.sent_date and entered else None
@@ -1064,8 +1073,8 @@ class SupportUpd(models.Model):
                     "UPD %(upd)s, field Delivery Date: %(date)s is before the UPD was sent "
                     "(%(sent)s).",
                     upd=self.display_name,
-                    date=delivery_date.strftime("%d.%m.%Y"),
-                    sent=sent_on.strftime("%d.%m.%Y"),
+                    date=format_date(self.env, delivery_date),
+                    sent=format_date(self.env, sent_on),
                 )
             )
 
@@ -1363,19 +1372,20 @@ class SupportUpd(models.Model):
             if message_id:
                 self.sudo().unilateral_edi_message_id = message_id
         if self.channel == "post" or not self.unilateral_edi_message_id:
+            env = self._staff_env()
             self.message_post(
-                body=self.env._(
+                body=env._(
                     "UPD %(upd)s is deemed accepted on %(date)s: print the unilaterally signed "
                     "copy, send it by registered letter and enter its tracking number.",
                     upd=self.display_name,
-                    date=self.deemed_accepted_date.strftime("%d.%m.%Y"),
+                    date=format_date(env, self.deemed_accepted_date),
                 )
                 if self.channel == "post"
-                else self.env._(
+                else env._(
                     "UPD %(upd)s is deemed accepted on %(date)s: send the unilaterally signed "
                     "copy to the customer in the EDI operator's interface.",
                     upd=self.display_name,
-                    date=self.deemed_accepted_date.strftime("%d.%m.%Y"),
+                    date=format_date(env, self.deemed_accepted_date),
                 )
             )
         template = self.env.ref("miko_support_contract.mail_template_upd_deemed_accepted")

@@ -40,3 +40,6 @@ from . import test_force_majeure
 from . import test_lifecycle_stateful
 from . import test_settings
 from . import test_ui_roles
+from . import test_language
+from . import test_demo_vendor
+from . import test_finance_dashboard

@@ -89,7 +89,14 @@ class TestResponseDeadline(MikoSupportCommon):
         self.assertFalse(on_time.miko_deadline_breached)
         activity = request.activity_ids
         self.assertEqual(activity.user_id, contract.user_id)
-        self.assertTrue(any("escalated" in m.body for m in request.message_ids))
+        # the note (in the escalation user's language) names the request and its deadline, 9:00
+        # Moscow time
+        self.assertTrue(
+            any(
+                request.display_name in str(m.body) and "09:00" in str(m.body)
+                for m in request.message_ids
+            )
+        )
         self.assertNotIn(request, Task.search(Task._miko_breach_domain()), "escalated once")
 
         report = self.env["miko.support.request.compliance"].search(

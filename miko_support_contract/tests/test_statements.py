@@ -6,6 +6,7 @@ import openpyxl
 from freezegun import freeze_time
 
 from odoo.tests import HttpCase, tagged
+from odoo.tools import format_date
 
 from .common import MikoSupportCommon
 
@@ -100,7 +101,9 @@ class TestStatements(StatementCommon):
             self.assertEqual(len(self.statement_messages()), 1)
             message = self.statement_messages()
             self.assertIn(self.customer_contact, message.partner_ids)
-            self.assertIn("2026-11-16", message.subject)
+            # the period in the date format of the customer's language
+            reader = self.env(context={"lang": self.customer.lang or "en_US"})
+            self.assertIn(format_date(reader, date(2026, 11, 16)), message.subject)
             self.assertFalse(self.statement_messages(other))
             self.assertEqual(self.env["miko.support.contract"]._cron_send_weekly_statements(), 0)
             self.assertEqual(len(self.statement_messages()), 1)

@@ -8,6 +8,7 @@ from freezegun import freeze_time
 
 from odoo.exceptions import UserError
 from odoo.tests import tagged
+from odoo.tools import format_date
 
 from .common_upd import MikoUpdCommon
 from .test_upd import buyer_title
@@ -106,7 +107,8 @@ class TestUpdAcceptance(MikoUpdCommon):
             self.assertIn(upd.name, str(caught.exception))
             with self.assertRaises(UserError) as caught:
                 Wizard.create({"upd_id": upd.id, "delivery_date": "2026-11-01"}).action_apply()
-            self.assertIn("before the UPD was sent (02.11.2026)", str(caught.exception))
+            sent_on = format_date(Wizard.env, date(2026, 11, 2))  # in the user's format
+            self.assertIn(f"({sent_on})", str(caught.exception))
             self.assertEqual(upd.state, "sent", "nothing was written")
             # a past day read from the tracking, not today
             Wizard.create({"upd_id": upd.id, "delivery_date": "2026-11-05"}).action_apply()
@@ -158,7 +160,16 @@ class TestUnilateralByPost(MikoUpdCommon):
         self.assertEqual(upd.deemed_accepted_date, date(2026, 11, 13), "D+7 stored")
         self.assertFalse(upd.unilateral_edi_message_id, "a paper UPD's copy goes by post")
         notes = " ".join(str(body) for body in upd.message_ids.mapped("body"))
-        self.assertIn("registered letter", notes)
+        staff = upd._staff_env()  # the note is in the company's language
+        self.assertIn(
+            staff._(
+                "UPD %(upd)s is deemed accepted on %(date)s: print the unilaterally signed "
+                "copy, send it by registered letter and enter its tracking number.",
+                upd=upd.display_name,
+                date=format_date(staff, upd.deemed_accepted_date),
+            ),
+            notes,
+        )
         mails = self.env["mail.mail"].search(
             [("model", "=", "miko.support.upd"), ("res_id", "=", upd.id)]
         )
