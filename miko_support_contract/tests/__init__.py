@@ -37,3 +37,5 @@ from . import test_upd_acceptance
 from . import test_offer_edition
 from . import test_rules_force_majeure
 from . import test_force_majeure
+from . import test_rules_statement
+from . import test_statement_appendix
