@@ -25,3 +25,5 @@ from . import support_upd
 from . import support_capture_source
 from . import support_offer_edition
 from . import support_force_majeure
+from . import support_request_pause
+from . import project_task_type

@@ -45,7 +45,11 @@ class ProjectProject(models.Model):
                 [
                     {"name": self.env._("New"), "sequence": 1},
                     {"name": self.env._("In Progress"), "sequence": 10},
-                    {"name": self.env._("Waiting for Customer"), "sequence": 20},
+                    {
+                        "name": self.env._("Waiting for Customer"),
+                        "sequence": 20,
+                        "miko_waiting_customer": True,
+                    },
                     {"name": self.env._("Done"), "sequence": 30, "fold": True},
                 ]
             )

@@ -39,3 +39,4 @@ from . import test_rules_force_majeure
 from . import test_force_majeure
 from . import test_rules_statement
 from . import test_statement_appendix
+from . import test_request_pause
