@@ -3,7 +3,11 @@ from datetime import date, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from odoo.addons.miko_support_contract.rules.force_majeure import extend_days, extend_time_limit
+from odoo.addons.miko_support_contract.rules.force_majeure import (
+    allows_termination,
+    extend_days,
+    extend_time_limit,
+)
 
 START = datetime(2026, 11, 2, 10, 0)
 END = datetime(2026, 11, 3, 10, 0)
@@ -63,8 +67,6 @@ def test_extension_never_shortens_and_at_most_adds_the_events(raw):
 
 
 def test_termination_after_three_consecutive_months():
-    from odoo.addons.miko_support_contract.rules.force_majeure import allows_termination
-
     events = [
         (datetime(2026, 7, 1), datetime(2026, 8, 15)),
         (datetime(2026, 8, 15), datetime(2026, 10, 15)),
