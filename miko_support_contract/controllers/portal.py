@@ -58,6 +58,7 @@ class MikoSupportPortal(CustomerPortal):
                 "message": message,
                 "can_consent": contract.balance < 0 and not contract.overrun_consent_ids,
                 "upds": _contract_upds(contract),
+                "statement": contract.get_statement(today - timedelta(days=30), today),
             },
             "my_support_history",
             False,

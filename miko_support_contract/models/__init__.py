@@ -27,3 +27,5 @@ from . import support_offer_edition
 from . import support_force_majeure
 from . import support_suspension
 from . import res_config_settings
+from . import support_request_pause
+from . import project_task_type

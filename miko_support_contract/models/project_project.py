@@ -54,7 +54,7 @@ class ProjectProject(models.Model):
                 [
                     {"name": "New", "sequence": 1},
                     {"name": "In Progress", "sequence": 10},
-                    {"name": "Waiting for Customer", "sequence": 20},
+                    {"name": "Waiting for Customer", "sequence": 20, "miko_waiting_customer": True},
                     {"name": "Done", "sequence": 30, "fold": True},
                 ]
             )

@@ -91,6 +91,14 @@ class ProjectTask(models.Model):
         compute="_compute_miko_time_left",
         help="Support hours left until the response deadline; negative once it has passed.",
     )
+    miko_pause_ids = fields.One2many(
+        "miko.support.request.pause",
+        "task_id",
+        string="Waiting for the Customer",
+        readonly=True,
+        copy=False,
+        help="Periods the request waited for the customer: the response clock stood still.",
+    )
     miko_deadline_breached = fields.Boolean(
         string="Deadline Breached",
         readonly=True,
@@ -125,6 +133,8 @@ class ProjectTask(models.Model):
         "company_id",
         "miko_contract_id.force_majeure_ids.date_start",
         "miko_contract_id.force_majeure_ids.date_end",
+        "miko_pause_ids.date_start",
+        "miko_pause_ids.date_end",
     )
     def _compute_miko_deadline(self):
         Contract = self.env["miko.support.contract"]
@@ -134,10 +144,14 @@ class ProjectTask(models.Model):
                 deadline = Contract._miko_response_deadline(task.miko_arrival, company)
                 # force majeure (section IX): the clock stands still while an event lasts
                 events = task.miko_contract_id.sudo().force_majeure_ids
+                # waiting for the customer (3.3.3): so does it while the request waits; a pause
+                # still open extends the deadline once it ends (the breach check skips it)
+                pauses = task.sudo().miko_pause_ids.filtered("date_end")
                 task.miko_deadline = force_majeure.extend_time_limit(
                     task.miko_arrival,
                     deadline,
-                    [(event.date_start, event.date_end) for event in events],
+                    [(event.date_start, event.date_end) for event in events]
+                    + [(pause.date_start, pause.date_end) for pause in pauses],
                 )
             else:
                 task.miko_deadline = False
@@ -193,8 +207,10 @@ class ProjectTask(models.Model):
         return tasks
 
     def write(self, vals):
-        if vals.get("stage_id") and "miko_work_start" not in vals:
-            # Leaving the first stage of the Support project starts the work.
+        stage = self.env["project.task.type"].browse(vals.get("stage_id"))
+        if stage and "miko_work_start" not in vals and not stage.sudo().miko_waiting_customer:
+            # Leaving the first stage of the Support project starts the work (asking the
+            # customer to wait does not).
             self.filtered(
                 lambda t: (
                     t.miko_is_request
@@ -202,7 +218,21 @@ class ProjectTask(models.Model):
                     and vals["stage_id"] != t.project_id.type_ids.sorted("sequence")[:1].id
                 )
             )._miko_start_work()
+        if stage:
+            self._miko_record_pauses(stage.sudo())
         return super().write(vals)
+
+    def _miko_record_pauses(self, stage):
+        """Open a pause of the response clock on entering a «waiting for the customer» stage,
+        close it on leaving one."""
+        requests = self.filtered("miko_is_request").sudo()
+        now = fields.Datetime.now()
+        Pause = self.env["miko.support.request.pause"].sudo()
+        waiting = requests.filtered(lambda t: t.stage_id.miko_waiting_customer)
+        if stage.miko_waiting_customer:
+            Pause._open_for(requests - waiting, now)
+        else:
+            Pause._close_for(waiting, now)
 
     # ------------------------------------------------------------------------------------------
     # Actions
@@ -278,6 +308,7 @@ class ProjectTask(models.Model):
             ("miko_work_start", "=", False),
             ("miko_deadline", "<", now or fields.Datetime.now()),
             ("is_closed", "=", False),
+            ("stage_id.miko_waiting_customer", "=", False),
         ]
 
     def _miko_escalation_user(self):

@@ -8,7 +8,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, format_date, split_every
 from odoo.tools.misc import formatLang
 
-from ..rules import RuleError, business_hours, money
+from ..rules import RuleError, business_hours, force_majeure, money
 
 BURN_RATE_DAYS = 28
 LIABILITY_CAP_SHARE = Decimal("0.20")
@@ -458,7 +458,9 @@ class SupportContract(models.Model):
         ``given_by``: ``customer``, ``vendor`` or ``mutual``. The contract ends at least one
         calendar month after the notice (``date_end`` may be later); by mutual consent it may
         end sooner (``date_end`` defaults to the notice date then). A daily cron closes the
-        contracts at their end date.
+        contracts at their end date. When force majeure has lasted three consecutive months
+        (section IX), either party may terminate with an immediate end: ``date_end`` may then be
+        the notice date (its default).
         """
         notice_date = fields.Date.to_date(notice_date) or fields.Date.context_today(self)
         date_end = fields.Date.to_date(date_end)
@@ -470,9 +472,8 @@ class SupportContract(models.Model):
                     value=given_by,
                 )
             )
-        earliest = notice_date if given_by == "mutual" else notice_date + relativedelta(months=1)
-        date_end = date_end or earliest
         for contract in self:
+            earliest = contract._notice_earliest_end(notice_date, given_by)
             if contract.state not in ("draft", "active", "suspended"):
                 raise UserError(
                     self.env._(
@@ -480,7 +481,7 @@ class SupportContract(models.Model):
                         contract=contract.display_name,
                     )
                 )
-            if date_end < earliest:
+            if date_end and date_end < earliest:
                 raise UserError(
                     self.env._(
                         "Contract %(contract)s: a notice given on %(notice)s ends the contract "
@@ -491,15 +492,27 @@ class SupportContract(models.Model):
                         earliest=earliest,
                     )
                 )
-        self.write(
-            {
-                "state": "terminating",
-                "notice_date": notice_date,
-                "notice_given_by": given_by,
-                "date_end": date_end,
-            }
-        )
+        for contract in self:
+            contract.write(
+                {
+                    "state": "terminating",
+                    "notice_date": notice_date,
+                    "notice_given_by": given_by,
+                    "date_end": date_end or contract._notice_earliest_end(notice_date, given_by),
+                }
+            )
         return True
+
+    def _notice_earliest_end(self, notice_date, given_by):
+        """The earliest end of a notice given on ``notice_date``: one calendar month later,
+        or the notice date itself by mutual consent or after three consecutive months of force
+        majeure (section IX)."""
+        self.ensure_one()
+        if given_by == "mutual" or force_majeure.allows_termination(
+            self.sudo().force_majeure_ids._local_periods(), notice_date
+        ):
+            return notice_date
+        return notice_date + relativedelta(months=1)
 
     @api.model
     def _cron_close_ended(self, today=None):

@@ -18,6 +18,7 @@ from odoo.orm.identifiers import NewId
 from odoo.tools import SQL, format_date
 
 from ..rules import intervals, money, spreadsheet
+from ..rules import statement as statement_rules
 from ..rules.source_files import csv_safe_cell
 from .support_activity import ACTIVITY_KIND_CODES, numbered_blocks_sql
 
@@ -1048,6 +1049,23 @@ class SupportContract(models.Model):
                 performed -= amount
             elif entry.kind in ("receipt", "refund"):
                 receipts += amount
+        balance_start = money.to_decimal(
+            contract.wallet_balance_at(date_from - relativedelta(days=1))
+        )
+        balance_end = money.to_decimal(contract.wallet_balance_at(date_to))
+        block = statement_rules.closing_block(
+            balance_start,
+            (
+                statement_rules.Entry(
+                    kind=entry.kind,
+                    amount=money.to_decimal(entry.amount),
+                    minutes=entry.minutes or 0,
+                    is_late=entry.is_late,
+                    is_rounding=(entry.source_key or "").startswith("rounding:"),
+                )
+                for entry in entries
+            ),
+        )
         kinds = dict(
             self.env["miko.support.activity"]._fields["kind"]._description_selection(self.env)
         )
@@ -1077,6 +1095,7 @@ class SupportContract(models.Model):
                     ),
                     "raw_seconds": activity.raw_seconds,
                     "raw_minutes": round(activity.raw_seconds / 60.0, 2),
+                    "minutes": intervals.round_half_up_minutes(activity.raw_seconds),
                     "engineer": activity.user_id.name,
                     "engineer_organisation": _engineer_organisation(activity.user_id, contract),
                     "description": activity.description or "",
@@ -1094,6 +1113,8 @@ class SupportContract(models.Model):
             day["date"] = day["date"].isoformat()
         return {
             "contract": contract.name,
+            "contract_date": contract.date_start and contract.date_start.isoformat(),
+            "vendor": contract.company_id.partner_id.display_name,
             "customer": contract.partner_id.display_name,
             "currency": contract.currency_id.name,
             "date_from": date_from.isoformat(),
@@ -1102,10 +1123,103 @@ class SupportContract(models.Model):
             "billed_minutes": sum(day["billed_minutes"] for day in ordered),
             "performed_amount": float(performed),
             "receipts_amount": float(receipts),
-            "balance_start": float(
-                money.to_decimal(contract.wallet_balance_at(date_from - relativedelta(days=1)))
+            "balance_start": float(balance_start),
+            "balance_end": float(balance_end),
+            "closing": contract._statement_closing_lines(block, date_from, date_to, balance_end),
+            "labels": contract._statement_labels(date_from, date_to),
+        }
+
+    def _statement_closing_lines(self, block, date_from, date_to, balance_end):
+        """The closing block of Appendix 2 as printed: ``key``, ``label`` (in the customer's
+        language), ``amount`` as printed and its signed ``effect`` on the balance. Opening
+        balance, late work, credits, rounding, adjustments and refunds appear when not zero;
+        «Total» is the opening balance plus every effect, and equals the ledger's closing
+        balance."""
+        self.ensure_one()
+        env = self.with_context(lang=self.partner_id.lang or self.env.lang).env
+        period = {"date_from": format_date(env, date_from), "date_to": format_date(env, date_to)}
+        labels = {
+            "performed": env._(
+                "Performed in the period from %(date_from)s to %(date_to)s", **period
             ),
-            "balance_end": float(money.to_decimal(contract.wallet_balance_at(date_to))),
+            "late": env._("Late work of closed months, charged in the period"),
+            "credits": env._("Credits for work not billed (vendor bugs)"),
+            "rounding": env._("Rounding of the months to whole kopecks"),
+            "adjustments": env._("Adjustments of the balance"),
+            "refunds": env._("Refunds paid to the customer"),
+            "receipts": env._("Received in the period from %(date_from)s to %(date_to)s", **period),
+        }
+        lines = []
+        if block.opening:
+            lines.append(
+                {
+                    "key": "opening",
+                    "label": env._(
+                        "Balance at the start of %(date)s", date=format_date(env, date_from)
+                    ),
+                    "amount": float(block.opening),
+                    "effect": float(block.opening),
+                    "minutes": 0,
+                }
+            )
+        for key in statement_rules.LINES:
+            if key not in ("performed", "receipts") and not block.effects[key]:
+                continue
+            lines.append(
+                {
+                    "key": key,
+                    "label": labels[key],
+                    "amount": float(block.printed_amount(key)),
+                    "effect": float(block.effects[key]),
+                    "minutes": block.minutes[key],
+                }
+            )
+        for key, label, amount in (
+            ("total", env._("Total for the period"), block.total),
+            (
+                "closing",
+                env._(
+                    "%(vendor)s balance on %(date)s",
+                    vendor=self.company_id.partner_id.display_name,
+                    date=format_date(env, date_to),
+                ),
+                balance_end,
+            ),
+        ):
+            lines.append(
+                {
+                    "key": key,
+                    "label": label,
+                    "amount": float(amount),
+                    "effect": None,
+                    "minutes": 0,
+                }
+            )
+        return lines
+
+    def _statement_labels(self, date_from, date_to):
+        """Titles and column headers of the statement, in the customer's language."""
+        self.ensure_one()
+        env = self.with_context(lang=self.partner_id.lang or self.env.lang).env
+        return {
+            "appendix": env._("Appendix No. 2 to contract %(contract)s", contract=self.name),
+            "period": env._(
+                "Period from %(date_from)s to %(date_to)s",
+                date_from=format_date(env, date_from),
+                date_to=format_date(env, date_to),
+            ),
+            "title": env._("Statement of technical support services"),
+            "vendor": env._("Contractor"),
+            "customer": env._("Customer of the services"),
+            "date": env._("Date"),
+            "subject": env._("Subject"),
+            "start": env._("Start time"),
+            "end": env._("End time"),
+            "minutes": env._("Duration, min"),
+            "engineer": env._("Support partner"),
+            "description": env._("Description"),
+            "day_total": env._("Total for the day (union of intervals), min"),
+            "work": env._("Work performed"),
         }
 
     statement_week = fields.Date(
@@ -1162,34 +1276,29 @@ class SupportContract(models.Model):
             {"num_format": "#,##0.00", "bold": True, "bg_color": "#EEEEEE"}
         )
         moment_cell = workbook.add_format({"num_format": f"{date_pattern} {time_pattern}"})
+        labels = statement["labels"]
         row = 0
-        sheet.write_string(
-            row, 0, env._("Statement of account under the technical support contract"), bold
-        )
+        sheet.write_string(row, 0, labels["appendix"])
         row += 1
-        sheet.write_string(
-            row,
-            0,
-            env._(
-                "Contract %(contract)s, %(customer)s, from %(date_from)s to %(date_to)s",
-                contract=statement["contract"],
-                customer=csv_safe_cell(statement["customer"]),
-                date_from=statement["date_from"],
-                date_to=statement["date_to"],
-            ),
-        )
+        sheet.write_string(row, 0, labels["title"], bold)
+        row += 1
+        for label, party in ((labels["vendor"], "vendor"), (labels["customer"], "customer")):
+            sheet.write_string(row, 0, label, bold)
+            sheet.write_string(row, 1, csv_safe_cell(statement[party]))
+            row += 1
+        sheet.write_string(row, 0, labels["period"])
         row += 2
         headers = [
-            env._("Date"),
-            env._("Subject"),
-            env._("Start"),
-            env._("End"),
-            env._("Minutes"),
+            labels["date"],
+            labels["subject"],
+            labels["start"],
+            labels["end"],
+            labels["minutes"],
+            labels["engineer"],
+            env._("Organisation"),
+            labels["description"],
             env._("Block"),
             env._("Block billed minutes"),
-            env._("Engineer"),
-            env._("Organisation"),
-            env._("Description"),
             env._("Charged"),
             env._("Amount, %(currency)s", currency=self.currency_id.symbol),
         ]
@@ -1198,11 +1307,6 @@ class SupportContract(models.Model):
         row += 1
         for day in statement["days"]:
             day_date = fields.Date.to_date(day["date"])
-            sheet.write_datetime(row, 0, day_date, day_date_cell)
-            sheet.write_string(row, 1, env._("Billed for the day (union of intervals)"), day_format)
-            sheet.write_number(row, 4, day["billed_minutes"], day_format)
-            sheet.write_number(row, 11, day["amount"], day_money_format)
-            row += 1
             for line in day["lines"]:
                 sheet.write_datetime(row, 0, day_date, date_cell)
                 sheet.write_string(row, 1, csv_safe_cell(line["subject"]))
@@ -1211,36 +1315,36 @@ class SupportContract(models.Model):
                         sheet.write_datetime(
                             row, column, datetime.fromisoformat(line[key]), moment_cell
                         )
-                sheet.write_number(row, 4, line["raw_minutes"])
+                sheet.write_number(row, 4, line["minutes"])
+                sheet.write_string(row, 5, csv_safe_cell(line["engineer"]))
+                sheet.write_string(row, 6, csv_safe_cell(line["engineer_organisation"]))
+                sheet.write_string(row, 7, csv_safe_cell(line["description"]))
                 if line["block"]:
-                    sheet.write_number(row, 5, line["block"])
-                sheet.write_number(row, 6, line["block_billed_minutes"])
-                sheet.write_string(row, 7, csv_safe_cell(line["engineer"]))
-                sheet.write_string(row, 8, csv_safe_cell(line["engineer_organisation"]))
-                sheet.write_string(row, 9, csv_safe_cell(line["description"]))
+                    sheet.write_number(row, 8, line["block"])
+                sheet.write_number(row, 9, line["block_billed_minutes"])
                 sheet.write_string(
                     row, 10, env._("yes") if line["charged"] else env._("no (vendor bug)")
                 )
                 row += 1
+            sheet.write_datetime(row, 0, day_date, day_date_cell)
+            sheet.write_string(row, 1, labels["day_total"], day_format)
+            sheet.write_number(row, 4, day["billed_minutes"], day_format)
+            sheet.write_number(row, 11, day["amount"], day_money_format)
+            row += 1
             for work in day["work_descriptions"]:
-                sheet.write_string(row, 7, csv_safe_cell(work["engineer"]))
-                sheet.write_string(row, 9, csv_safe_cell(work["description"]))
+                sheet.write_string(row, 1, labels["work"])
+                sheet.write_string(row, 5, csv_safe_cell(work["engineer"]))
+                sheet.write_string(row, 7, csv_safe_cell(work["description"]))
                 row += 1
         row += 1
-        totals = [
-            (env._("Balance at the start of the period"), statement["balance_start"]),
-            (env._("Services performed"), statement["performed_amount"]),
-            (env._("Payments received"), statement["receipts_amount"]),
-            (env._("Balance at the end of the period"), statement["balance_end"]),
-        ]
-        for label, amount in totals:
-            sheet.write_string(row, 1, label, bold)
-            sheet.write_number(row, 11, amount, money_format)
+        for closing in statement["closing"]:
+            sheet.write_string(row, 1, csv_safe_cell(closing["label"]), bold)
+            sheet.write_number(row, 11, closing["amount"], money_format)
             row += 1
         sheet.set_column(0, 0, 12)
         sheet.set_column(1, 1, 45)
         sheet.set_column(2, 3, 20)
-        sheet.set_column(9, 9, 60)
+        sheet.set_column(7, 7, 60)
         sheet.set_column(11, 11, 14)
         workbook.close()
         return buffer.getvalue()

@@ -8,6 +8,11 @@ reference; overlapping events count once.
 
 from datetime import datetime, time, timedelta
 
+from dateutil.relativedelta import relativedelta
+
+# force majeure lasting this many consecutive months lets either party terminate (section IX)
+TERMINATION_MONTHS = 3
+
 
 def extend_time_limit(start, end, events):
     """The end of the time limit ``[start, end)`` once the clock stood still during ``events``."""
@@ -27,3 +32,28 @@ def extend_days(first_day, days, events):
     end = extend_time_limit(start, start + timedelta(days=days), events)
     last = end - timedelta(microseconds=1)
     return last.date()
+
+
+def lasting_since(events, day):
+    """The start of the force majeure in force on ``day`` without interruption, or ``None``.
+
+    Events that overlap or touch make one continuous period; the period counts when it covers
+    part of ``day`` (a ``date``)."""
+    day_start = datetime.combine(day, time.min)
+    day_end = day_start + timedelta(days=1)
+    begin = finish = None
+    for event_begin, event_finish in sorted(events):
+        if finish is not None and event_begin <= finish:
+            finish = max(finish, event_finish)
+        else:
+            begin, finish = event_begin, event_finish
+        if begin < day_end and finish > day_start:
+            return begin
+    return None
+
+
+def allows_termination(events, day, months=TERMINATION_MONTHS):
+    """Either party may terminate on ``day`` when force majeure has lasted ``months``
+    consecutive months by then (section IX)."""
+    since = lasting_since(events, day)
+    return since is not None and since.date() + relativedelta(months=months) <= day

@@ -43,3 +43,7 @@ from . import test_ui_roles
 from . import test_language
 from . import test_demo_vendor
 from . import test_finance_dashboard
+from . import test_rules_statement
+from . import test_statement_appendix
+from . import test_request_pause
+from . import test_upd_print

@@ -38,6 +38,7 @@ EXPECTED = {
     "miko.support.upd.delivery.wizard": ("", "", "rwcu", "rwcu", "", ""),
     "miko.support.offer.edition": ("r", "r", "r", "rwcu", "r", ""),
     "miko.support.force.majeure": ("r", "r", "r", "rwcu", "", ""),
+    "miko.support.request.pause": ("r", "r", "r", "rwcu", "", ""),
 }
 
 

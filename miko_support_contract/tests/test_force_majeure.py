@@ -72,3 +72,34 @@ class TestForceMajeure(MikoUpdCommon):
             self.event(contract, msk(2026, 11, 5), msk(2026, 11, 4))
         self.assertIn(contract.name, str(caught.exception))
         self.assertIn("End", str(caught.exception))
+
+    def test_three_months_of_force_majeure_let_either_party_terminate_at_once(self):
+        contract = self.create_contract()
+        # two events that touch make one period: 1 July – 15 October
+        self.event(contract, msk(2026, 7, 1), msk(2026, 8, 15))
+        self.event(contract, msk(2026, 8, 15), msk(2026, 10, 15))
+        contract.action_give_notice(
+            date(2026, 10, 5), given_by="vendor", date_end=date(2026, 10, 5)
+        )
+        self.assertEqual((contract.state, contract.date_end), ("terminating", date(2026, 10, 5)))
+        # the customer may too, and the end defaults to the notice date
+        other = self.create_contract()
+        self.event(other, msk(2026, 7, 1), msk(2026, 10, 15))
+        other.action_give_notice(date(2026, 10, 1), given_by="customer")
+        self.assertEqual(other.date_end, date(2026, 10, 1))
+
+    def test_shorter_or_interrupted_force_majeure_keeps_the_month_of_notice(self):
+        contract = self.create_contract()
+        self.event(contract, msk(2026, 7, 1), msk(2026, 8, 1))
+        self.event(contract, msk(2026, 8, 10), msk(2026, 10, 15))  # interrupted for 9 days
+        with self.assertRaises(UserError):
+            contract.action_give_notice(
+                date(2026, 10, 5), given_by="customer", date_end=date(2026, 10, 5)
+            )
+        # over: the event ended before the notice
+        with self.assertRaises(UserError):
+            contract.action_give_notice(
+                date(2026, 10, 20), given_by="customer", date_end=date(2026, 10, 20)
+            )
+        contract.action_give_notice(date(2026, 10, 5), given_by="customer")
+        self.assertEqual(contract.date_end, date(2026, 11, 5))

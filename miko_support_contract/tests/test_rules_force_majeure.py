@@ -3,7 +3,11 @@ from datetime import date, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from odoo.addons.miko_support_contract.rules.force_majeure import extend_days, extend_time_limit
+from odoo.addons.miko_support_contract.rules.force_majeure import (
+    allows_termination,
+    extend_days,
+    extend_time_limit,
+)
 
 START = datetime(2026, 11, 2, 10, 0)
 END = datetime(2026, 11, 3, 10, 0)
@@ -60,3 +64,18 @@ def test_extension_never_shortens_and_at_most_adds_the_events(raw):
     extended = extend_time_limit(START, END, events)
     assert extended >= END
     assert extended - END <= sum((finish - begin for begin, finish in events), timedelta())
+
+
+def test_termination_after_three_consecutive_months():
+    events = [
+        (datetime(2026, 7, 1), datetime(2026, 8, 15)),
+        (datetime(2026, 8, 15), datetime(2026, 10, 15)),
+    ]
+    assert allows_termination(events, date(2026, 10, 1))
+    assert not allows_termination(events, date(2026, 9, 30))  # 3 months not yet over
+    assert not allows_termination(events, date(2026, 10, 16))  # no longer in force
+    gap = [
+        (datetime(2026, 7, 1), datetime(2026, 8, 1)),
+        (datetime(2026, 8, 2), datetime(2026, 11, 1)),
+    ]
+    assert not allows_termination(gap, date(2026, 10, 15))

@@ -176,6 +176,9 @@ class TestSupportPortal(HttpCase, StatementCommon):
         page = self.url_open(f"/my/support/{self.contract.id}")
         self.assertEqual(page.status_code, 200)
         self.assertIn("o_miko_balance_chart", page.text)
+        # the closing block of Appendix 2 for the last 30 days
+        self.assertIn("o_miko_closing_performed", page.text)
+        self.assertIn("o_miko_closing_closing", page.text)
         statement = self.url_open(
             f"/my/support/{self.contract.id}/statement?date_from=2026-11-01&date_to=2026-11-30"
             "&file_format=xlsx"

@@ -225,19 +225,23 @@ class TestFinanceStatement(StatementCommon):
             io.BytesIO(self.contract._statement_xlsx(date(2026, 11, 1), date(2026, 11, 30)))
         ).active
         rows = list(sheet.iter_rows())
-        header = next(row for row in rows if row[1].value and row[4].value == "Минуты")
+        header = next(row for row in rows if row[1].value and row[4].value == "Длительность, мин")
         titles = [cell.value for cell in header]
         amount_column = next(i for i, t in enumerate(titles) if (t or "").startswith("Сумма, "))
         block_column = titles.index("Оплачиваемые минуты блока")
-        day_row = next(row for row in rows if isinstance(row[0].value, datetime))
-        self.assertEqual(day_row[0].value, datetime(2026, 11, 3))
-        self.assertEqual(day_row[0].number_format, "dd.mm.yyyy")
+        line_row = next(row for row in rows if isinstance(row[0].value, datetime))
+        self.assertEqual(line_row[0].value, datetime(2026, 11, 3))
+        self.assertEqual(line_row[0].number_format, "dd.mm.yyyy")
+        self.assertEqual(line_row[2].value, datetime(2026, 11, 3, 10, 0))
+        self.assertEqual(line_row[4].value, 60)
+        self.assertEqual(line_row[block_column].value, 60)
+        day_row = rows[line_row[0].row]  # the day's total under its activities
+        self.assertTrue(day_row[1].value.startswith("Итого за день"), day_row[1].value)
         self.assertEqual(day_row[amount_column].value, 1700.0)
         self.assertIsNone(day_row[block_column].value, "no rubles among minutes")
-        line_row = rows[day_row[0].row]  # the activity under its day
-        self.assertEqual(line_row[2].value, datetime(2026, 11, 3, 10, 0))
-        self.assertEqual(line_row[block_column].value, 60)
-        balance_end = next(row for row in rows if row[1].value == "Баланс на конец периода")
+        balance_end = next(
+            row for row in rows if (row[1].value or "").endswith("остаток на дату 30.11.2026")
+        )
         self.assertEqual(balance_end[amount_column].value, 1700.0)
         self.assertIsNone(balance_end[block_column].value)
 

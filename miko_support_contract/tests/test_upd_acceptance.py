@@ -181,7 +181,7 @@ class TestUnilateralByPost(MikoUpdCommon):
         html, _kind = self.env["ir.actions.report"]._render_qweb_html(
             "miko_support_contract.action_report_upd_deemed", upd.ids
         )
-        self.assertIn("Дата получения (приемки) (16): <span>13.11.2026</span>", html.decode())
+        self.assertIn("Дата получения (приемки): <span>13.11.2026</span> [16]", html.decode())
         action = upd.action_print_for_post()
         self.assertIn("miko_support_contract.report_upd_deemed", str(action))
         upd.unilateral_tracking_number = "14571285099999"
