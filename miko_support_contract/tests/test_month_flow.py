@@ -88,8 +88,12 @@ class TestMonthFlow(HttpCase, MikoUpdCommon):
                 }
             ]
         )
-        self.assertEqual(result["created"], 0)
-        self.assertEqual(len(result["errors"]), 1)
+        # late work of the closed month is accepted, charged in the first open month
+        self.assertEqual((result["created"], result["errors"]), (1, []))
+        self.contract.post_consumption()
+        late = self.contract.entry_ids.filtered(lambda e: e.work_date == date(2026, 10, 30))
+        self.assertEqual((late.date, late.minutes, late.is_late), (date(2026, 11, 1), 60, True))
+        self.assertAlmostEqual(upd.amount_total, 5610.0, msg="the closed month never changes")
         self.assertEqual(self.contract._wallet_reconciliation()["difference"], 0)
 
     def test_portal_shows_own_upd_files_only(self):
