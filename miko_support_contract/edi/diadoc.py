@@ -133,7 +133,7 @@ class DiadocProvider(UpdProvider):
         if upd.edi_message_id:
             return self._sent_draft(upd)
         self._authenticate()
-        content = upd.get_xml()
+        content = upd._xml_content()
         signature = upd.signature_attachment_id.sudo().raw if upd.signature_attachment_id else None
         signed_content = {"Content": base64.b64encode(content).decode()}
         if signature:

@@ -11,7 +11,7 @@ class ManualProvider(UpdProvider):
     def send(self, upd):
         """Nothing leaves Odoo: the XML is ready for download; the UPD counts as sent and its
         chatter says the user sends it in the operator's interface."""
-        upd.get_xml()
+        upd._xml_content()
         upd.message_post(
             body=upd.env._(
                 "Manual EDI: nothing was sent from here. Download the XML, send it in your EDI "

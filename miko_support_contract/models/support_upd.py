@@ -311,6 +311,12 @@ class SupportUpd(models.Model):
                 )
 
     def get_xml(self):
+        """Integration API (fixed): the seller's title, the windows-1251 file of the 5.03 XML
+        base64-encoded (ASCII text), as Odoo sends binary data over RPC: the raw bytes are not
+        UTF-8 and could not travel in JSON-RPC or XML-RPC."""
+        return base64.b64encode(self._xml_content()).decode()
+
+    def _xml_content(self):
         """The seller's title (windows-1251 bytes of the 5.03 XML)."""
         self.ensure_one()
         if not self.xml_attachment_id:
@@ -399,7 +405,7 @@ class SupportUpd(models.Model):
 
     def action_download_xml(self):
         self.ensure_one()
-        self.get_xml()
+        self._xml_content()
         return {
             "type": "ir.actions.act_url",
             "url": f"/web/content/{self.xml_attachment_id.id}?download=true",

@@ -10,6 +10,8 @@ from . import test_upd
 from . import test_upd_diadoc
 from . import test_reliability
 from . import test_wallet_race
+from . import test_jsonrpc
+from . import test_billing_race
 from . import test_access_matrix
 from . import test_bad_input
 from . import test_wallet_stateful

@@ -66,7 +66,7 @@ class TestMonthFlow(HttpCase, MikoUpdCommon):
         upd = upds.filtered(lambda u: u.contract_id == self.contract)
         self.assertEqual(len(upd), 1)
         self.assertAlmostEqual(upd.amount_total, 5610.0)
-        xml = upd.get_xml()
+        xml = upd._xml_content()
         self.assertIn('Функция="ДОП"'.encode("cp1251"), xml)
         self.assertIn("без НДС".encode("cp1251"), xml)
         self.assertEqual(self.contract.locked_until, date(2026, 10, 31))
@@ -104,7 +104,7 @@ class TestMonthFlow(HttpCase, MikoUpdCommon):
         self.assertIn(upd.name, page.text)
         xml = self.url_open(f"/my/support/{self.contract.id}/upd/{upd.id}/xml")
         self.assertEqual(xml.status_code, 200)
-        self.assertEqual(xml.content, upd.get_xml())
+        self.assertEqual(xml.content, upd._xml_content())
         for url in (
             f"/my/support/{other.id}/upd/{upd.id}/xml",
             f"/my/support/{self.contract.id}/upd/{upd.id + 100000}/xml",

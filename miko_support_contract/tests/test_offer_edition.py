@@ -82,7 +82,7 @@ class TestOfferEdition(MikoUpdCommon):
         self.assertIn(f"{OFFER} в редакции от 27.03.2018", html.decode())
         self.consume(contract, date(2026, 10, 14), 198, 5610.0)
         upd = self.env["miko.support.upd"].generate_for_month(2026, 10, contract.ids)
-        basis = etree.fromstring(upd.get_xml()).find("Документ/СвПродПер/СвПер/ОснПер")
+        basis = etree.fromstring(upd._xml_content()).find("Документ/СвПродПер/СвПер/ОснПер")
         self.assertEqual(basis.get("РеквНаимДок"), f"{OFFER} в редакции от 27.03.2018")
         self.assertEqual(basis.get("РеквНомерДок"), contract.name)
         html, _kind = self.env["ir.actions.report"]._render_qweb_html(

@@ -62,7 +62,7 @@ class TestUpd(MikoUpdCommon):
         self.assertEqual((upd.line_unit, upd.line_okei, upd.line_quantity), ("ч", "356", "3.3"))
         self.assertIn("за октябрь 2026", upd.line_name)
 
-        content = upd.get_xml()
+        content = upd._xml_content()
         upd_xml.validate_xml(content, SELLER_XSD_503)
         upd_xml.check_schematron_rules(content, file_name=upd.xml_file_name.removesuffix(".xml"))
         root = etree.fromstring(content)
@@ -166,7 +166,7 @@ class TestUpd(MikoUpdCommon):
         contract = self.prepaid_contract()
         upd = self.generate_october(contract, minutes=7, amount=198.33)
         self.assertEqual((upd.line_unit, upd.line_quantity), ("мин", "7"))
-        upd_xml.validate_xml(upd.get_xml(), SELLER_XSD_503)
+        upd_xml.validate_xml(upd._xml_content(), SELLER_XSD_503)
         self.assertEqual(upd.amount_total, 198.33)
 
     # ---------------------------------------------------------------- acceptance
@@ -220,7 +220,7 @@ class TestUpd(MikoUpdCommon):
             ).action_apply()
         with self.assertRaisesRegex(UserError, "not a usable buyer's title"):
             wizard.create(
-                {"upd_id": upd.id, "title_file": base64.b64encode(upd.get_xml())}
+                {"upd_id": upd.id, "title_file": base64.b64encode(upd._xml_content())}
             ).action_apply()
         own_id = upd.xml_file_name.removesuffix(".xml")
         wizard.create(
@@ -270,7 +270,7 @@ class TestUpd(MikoUpdCommon):
         self.assertEqual(
             self.env["miko.support.upd"].generate_for_month(2026, 10, contract.ids), correction
         )
-        upd_xml.validate_xml(correction.get_xml(), SELLER_XSD_503)
+        upd_xml.validate_xml(correction._xml_content(), SELLER_XSD_503)
         with self.assertRaises(UserError):
             upd.action_create_correction()
 
