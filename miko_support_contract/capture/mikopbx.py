@@ -11,9 +11,8 @@ import os
 import sqlite3
 import tempfile
 
-import requests
-
 from ..rules import RuleError, _lt
+from .http import bearer_get
 
 API_CDR = "/pbxcore/api/v3/cdr"
 API_TIME_SETTINGS = "/pbxcore/api/v3/time-settings"
@@ -28,26 +27,21 @@ class MikoPbxClient:
         self.timeout = timeout
 
     def _get(self, path, params=None):
-        try:
-            response = requests.get(
-                self.url + path,
-                params=params,
-                headers={"Authorization": f"Bearer {self.api_key}"},
-                timeout=self.timeout,
-            )
-        except requests.RequestException as error:
-            raise RuleError(
-                _lt("MikoPBX %(url)s cannot be reached: %(reason)s", url=self.url, reason=error)
-            ) from None
-        if response.status_code != 200:
-            raise RuleError(
-                _lt(
-                    "MikoPBX %(url)s answered HTTP %(status)s to %(path)s.",
-                    url=self.url,
-                    status=response.status_code,
-                    path=path,
-                )
-            )
+        response = bearer_get(
+            self.url + path,
+            self.api_key,
+            self.timeout,
+            params,
+            unreachable=lambda reason: _lt(
+                "MikoPBX %(url)s cannot be reached: %(reason)s", url=self.url, reason=reason
+            ),
+            refused=lambda status: _lt(
+                "MikoPBX %(url)s answered HTTP %(status)s to %(path)s.",
+                url=self.url,
+                status=status,
+                path=path,
+            ),
+        )
         try:
             body = response.json()
         except ValueError:

@@ -5,9 +5,8 @@
 ``offset_id=<next_offset>``.
 """
 
-import requests
-
 from ..rules import RuleError, _lt
+from .http import bearer_get
 
 DEFAULT_URL = "https://webapi.teamviewer.com"
 API_CONNECTIONS = "/api/v1/reports/connections"
@@ -23,26 +22,21 @@ class TeamViewerClient:
         self.timeout = timeout
 
     def _get(self, path, params=None):
-        try:
-            response = requests.get(
-                self.url + path,
-                params=params,
-                headers={"Authorization": f"Bearer {self.token}"},
-                timeout=self.timeout,
-            )
-        except requests.RequestException as error:
-            raise RuleError(
-                _lt("TeamViewer %(url)s cannot be reached: %(reason)s", url=self.url, reason=error)
-            ) from None
-        if response.status_code != 200:
-            raise RuleError(
-                _lt(
-                    "TeamViewer %(url)s answered HTTP %(status)s to %(path)s.",
-                    url=self.url,
-                    status=response.status_code,
-                    path=path,
-                )
-            )
+        response = bearer_get(
+            self.url + path,
+            self.token,
+            self.timeout,
+            params,
+            unreachable=lambda reason: _lt(
+                "TeamViewer %(url)s cannot be reached: %(reason)s", url=self.url, reason=reason
+            ),
+            refused=lambda status: _lt(
+                "TeamViewer %(url)s answered HTTP %(status)s to %(path)s.",
+                url=self.url,
+                status=status,
+                path=path,
+            ),
+        )
         try:
             return response.json()
         except ValueError:

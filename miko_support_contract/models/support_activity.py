@@ -621,8 +621,12 @@ class SupportActivity(models.Model):
         """Queue for billing the ``(contract_id, user_id, day)`` rows of ``query`` (an ``SQL``
         SELECT). A group already queued stays queued once, its ``version`` bumped: the billing
         run deletes a queue row only at the version it billed, so a change committed while it
-        ran is billed by the next run (``ON CONFLICT DO UPDATE`` also waits for a run that
-        claimed the row, where ``DO NOTHING`` would not)."""
+        ran is billed by the next run. ``ON CONFLICT DO UPDATE`` waits for a run that claimed
+        the row (``DO NOTHING`` did not, and the change was lost); at Odoo's REPEATABLE READ the
+        waiting writer then fails once with a serialization error and its transaction is
+        retried (Odoo retries RPC calls and crons), which queues the group again
+        (``tests/test_billing_race.py``). Code that writes activities without such a retry
+        must retry on ``SerializationFailure`` itself."""
         self.flush_model(["contract_id", "user_id", "day"])
         self.env.cr.execute(
             SQL(

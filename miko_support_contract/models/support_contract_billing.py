@@ -277,8 +277,8 @@ class SupportContract(models.Model):
 
         The rows are locked (``FOR UPDATE SKIP LOCKED``) until the transaction ends: two billing
         runs (the cron, the button, an engineer's immediate billing) never bill the same group at
-        once, and a change queued meanwhile waits for the claiming run to commit, then queues the
-        group again.
+        once, and a change queued meanwhile waits for the claiming run to commit, fails once to
+        serialize and, retried, queues the group again (see ``_queue_billing_groups``).
         """
         self.env["miko.support.activity"].flush_model()
         contract_filter = (
