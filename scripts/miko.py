@@ -221,6 +221,11 @@ def ensure_cluster():
                 "work_mem = 32MB\nmaintenance_work_mem = 256MB\n"
             )
     status = run_pg([bindir / "pg_ctl", "-D", PGDATA, "status"], capture_output=True, check=False)
+    if status.returncode == 0 and running_port() != PG_PORT:
+        # the cluster runs on another port (CI picks a free one for the same cluster): restart it
+        log(f"PostgreSQL runs on port {running_port()}: restarting it on {PG_PORT}")
+        run_pg([bindir / "pg_ctl", "-D", PGDATA, "-w", "stop", "-m", "fast"], check=False)
+        status = subprocess.CompletedProcess([], 1)
     if status.returncode != 0:
         log(f"starting PostgreSQL on 127.0.0.1:{PG_PORT}")
         run_pg(
@@ -230,6 +235,8 @@ def ensure_cluster():
                 PGDATA,
                 "-l",
                 PGDATA / "server.log",
+                "-o",
+                f"-p {PG_PORT}",  # the port of this call, whatever the cluster was created with
                 "-w",
                 "-t",
                 "60",
@@ -239,6 +246,13 @@ def ensure_cluster():
             stdout=subprocess.DEVNULL,
         )
     return bindir
+
+
+def running_port():
+    """The port of the running cluster (4th line of postmaster.pid), or None."""
+    with contextlib.suppress(OSError, IndexError, ValueError):
+        return int((PGDATA / "postmaster.pid").read_text().splitlines()[3])
+    return None
 
 
 def psql(bindir, sql, db="postgres"):

@@ -93,3 +93,11 @@ def test_no_db_password_false_in_the_configuration(miko, monkeypatch, tmp_path):
     monkeypatch.setattr(miko, "addons_path", lambda _root: "/addons")
     conf = miko.write_config(tmp_path).read_text()
     assert "db_password =" not in conf
+
+
+def test_running_port_reads_the_pid_file(miko, tmp_path, monkeypatch):
+    """A cluster started by CI on a free port is found on that port (and restarted on ours)."""
+    monkeypatch.setattr(miko, "PGDATA", tmp_path)
+    assert miko.running_port() is None
+    (tmp_path / "postmaster.pid").write_text("4242\n/data\n1700000000\n38779\n\n")
+    assert miko.running_port() == 38779
