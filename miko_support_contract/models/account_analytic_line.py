@@ -105,14 +105,24 @@ class AccountAnalyticLine(models.Model):
             """
             SELECT l.id FROM account_analytic_line l
               JOIN miko_support_contract k ON k.id = l.miko_contract_id
-             WHERE l.date < k.date_start
-                OR (k.date_end IS NOT NULL AND l.date > k.date_end)
-                OR %s
+             WHERE %s
             """,
-            self.env["miko.support.suspension"]._sql_holds("k", SQL("l.date")),
+            self._miko_outside_period_sql(),
         )
         positive = (operator == "=") == value
         return [("id", "in" if positive else "not in", query)]
+
+    @api.model
+    def _miko_outside_period_sql(self):
+        """SQL: whether day line ``l`` lies outside the effective period of its contract ``k``
+        (before the first payment, after the end date, or in a suspension). The one SQL form of
+        the rule, for the search above and the wallet charging (``_post_consumption``); the
+        compute above is its Python form for records in memory."""
+        return SQL(
+            "(COALESCE(l.date < k.date_start, FALSE)"
+            " OR (k.date_end IS NOT NULL AND l.date > k.date_end) OR %s)",
+            self.env["miko.support.suspension"]._sql_holds("k", SQL("l.date")),
+        )
 
     def action_miko_charge_outside_period(self):
         """Manager's decision: charge the work outside the contract period, on the first day of

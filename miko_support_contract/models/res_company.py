@@ -87,6 +87,13 @@ class ResCompany(models.Model):
     miko_diadoc_password = fields.Char(string="Diadoc Password", groups="base.group_system")
     miko_diadoc_box_id = fields.Char(string="Diadoc Box ID")
 
+    def _miko_support_today(self):
+        """Today's date in the company's support time zone."""
+        self.ensure_one()
+        return fields.Datetime.context_timestamp(
+            self.with_context(tz=self.miko_support_tz or MOSCOW_TZ), fields.Datetime.now()
+        ).date()
+
     @api.model
     def _tz_get(self):
         return _tz_get(self)

@@ -384,10 +384,7 @@ class SupportContract(models.Model):
     def _support_today(self):
         """Today in the company's support time zone."""
         self.ensure_one()
-        tz = self.company_id.miko_support_tz or "Europe/Moscow"
-        return fields.Datetime.context_timestamp(
-            self.with_context(tz=tz), fields.Datetime.now()
-        ).date()
+        return self.company_id._miko_support_today()
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_with_ledger(self):

@@ -749,10 +749,7 @@ class SupportContract(models.Model):
                 """
                 SELECT l.miko_contract_id, l.date,
                        COALESCE(SUM(l.miko_billed_minutes) FILTER (
-                           WHERE ((k.date_start IS NULL OR l.date >= k.date_start)
-                                  AND (k.date_end IS NULL OR l.date <= k.date_end)
-                                  AND NOT %s)
-                              OR l.miko_period_decision = 'charge'), 0)
+                           WHERE NOT %s OR l.miko_period_decision = 'charge'), 0)
                   FROM account_analytic_line l
                   JOIN miko_support_contract k ON k.id = l.miko_contract_id
                   JOIN unnest(%s::int[], %s::date[]) AS m(contract_id, month_start)
@@ -761,7 +758,7 @@ class SupportContract(models.Model):
                    AND l.date < m.month_start + interval '1 month'
               GROUP BY l.miko_contract_id, l.date
                 """,
-                self.env["miko.support.suspension"]._sql_holds("k", SQL("l.date")),
+                AnalyticLine._miko_outside_period_sql(),
                 month_contracts,
                 month_starts,
             )

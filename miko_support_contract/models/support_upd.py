@@ -297,7 +297,7 @@ class SupportUpd(models.Model):
         """A month is closed only once it has ended in each company's support time zone."""
         for company in self.env.companies:
             tz = company.miko_support_tz or "Europe/Moscow"
-            today = pytz.utc.localize(fields.Datetime.now()).astimezone(pytz.timezone(tz)).date()
+            today = company._miko_support_today()
             if last >= today:
                 raise UserError(
                     self.env._(
