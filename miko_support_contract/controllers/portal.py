@@ -83,14 +83,15 @@ class MikoSupportPortal(CustomerPortal):
                 headers=[("Content-Type", "text/plain; charset=utf-8")],
                 status=400,
             )
+        Statement = contract.env["miko.support.statement"]
         if file_format == "xlsx":
-            content = contract._statement_xlsx(start, end)
+            content = Statement._xlsx(contract, start, end)
             mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         else:
-            content = contract._statement_pdf(start, end)
+            content = Statement._pdf(contract, start, end)
             mimetype = "application/pdf"
             file_format = "pdf"
-        filename = contract._statement_file_name(start, end, file_format)
+        filename = Statement._file_name(contract, start, end, file_format)
         return request.make_response(
             content,
             headers=[
@@ -179,7 +180,8 @@ def _contract_upds(contract):
 def _balance_points(contract, today):
     """The balance chart of the last days with its axes, labels in the visitor's language."""
     start = today - timedelta(days=CHART_DAYS)
-    chart = balance_chart.balance_chart(contract._daily_balances(start, today), start)
+    balances = contract.env["miko.support.statement"]._daily_balances(contract, start, today)
+    chart = balance_chart.balance_chart(balances, start)
     env = request.env if request else contract.env
     chart["x_labels"] = [(x, format_date(env, day)) for x, day in chart["x_ticks"]]
     chart["y_labels"] = [

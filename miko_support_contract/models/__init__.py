@@ -19,6 +19,8 @@ from . import support_remote_device
 from . import support_contract_billing
 from . import support_activity_register
 from . import support_statement
+from . import support_statement_report
+from . import support_contract_statement
 from . import account_analytic_line
 from . import project_project
 from . import project_task

@@ -1,12 +1,13 @@
-"""Statements of account: the Appendix-2 report (PDF, XLSX, portal), weekly and early e-mails."""
+"""Statements of account as a service: one entry point, ``_build_statement(contract, date_from,
+date_to)``, gives the statement of a period (what ``miko.support.contract.get_statement`` returns);
+the PDF (Appendix 2), the XLSX, the e-mails (weekly, on request, early on a low or negative
+balance) and the portal's balance chart are built on it."""
 
-import io
 import logging
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
-import xlsxwriter
 from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
 
@@ -14,9 +15,9 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, format_date
 
-from ..rules import intervals, money, spreadsheet
+from ..rules import intervals, money
 from ..rules import statement as statement_rules
-from ..rules.source_files import csv_safe_cell
+from .support_statement_xlsx import statement_workbook
 
 _logger = logging.getLogger(__name__)
 
@@ -25,30 +26,37 @@ ALERT_LEVELS = {"none": 0, "low": 1, "negative": 2}
 STATEMENT_BATCH = 50
 
 
-class SupportContract(models.Model):
-    _inherit = "miko.support.contract"
+class SupportStatement(models.AbstractModel):
+    """The statement of account of a contract for a period, and what is made of it. Each method
+    takes the contract(s) and reads and renders in their environment: a sudo contract (the crons,
+    the portal after its access check) is rendered as superuser, a user's contract as that user."""
+
+    _name = "miko.support.statement"
+    _description = "Statement of Account"
 
     # ------------------------------------------------------------------------------------------
-    # Statement
+    # The statement
     # ------------------------------------------------------------------------------------------
-    def get_statement(self, date_from, date_to):
-        """The statement of account for a period, as a JSON-serialisable dict.
+    @api.model
+    def _build_statement(self, contract, date_from, date_to):
+        """The statement of account of ``contract`` for a period, as a JSON-serialisable dict:
+        the one entry point behind ``get_statement``, the PDF, the XLSX, the e-mails and the portal.
 
         ``days`` (each with ``date``, ``billed_minutes``, ``amount``, ``lines`` and the engineers'
         ``work_descriptions``), ``billed_minutes``, ``performed_amount`` (consumption and credits
         booked in the period), ``receipts_amount``, ``balance_start`` and ``balance_end``. Amounts
         are those of the wallet ledger, so the statement always agrees with it.
         """
-        self.ensure_one()
-        self.check_access("read")
-        user = self.env.user
-        if not self.env.su and not (
+        contract.ensure_one()
+        contract.check_access("read")
+        user = contract.env.user
+        if not contract.env.su and not (
             user._is_portal() or user.has_group("miko_support_contract.group_sales")
         ):
             raise AccessError(
                 self.env._(
                     "Only sales, finance and the customer may see the statement of %(contract)s.",
-                    contract=self.display_name,
+                    contract=contract.display_name,
                 )
             )
         date_from = fields.Date.to_date(date_from)
@@ -57,10 +65,10 @@ class SupportContract(models.Model):
             raise UserError(
                 self.env._(
                     "Statement of %(contract)s: the period start must not be after its end.",
-                    contract=self.display_name,
+                    contract=contract.display_name,
                 )
             )
-        contract = self.sudo()
+        contract = contract.sudo()
         tz_name = contract.company_id.miko_support_tz or intervals.MOSCOW
 
         def in_period(model, contract_field, date_field, order=None):
@@ -159,18 +167,18 @@ class SupportContract(models.Model):
             "receipts_amount": float(receipts),
             "balance_start": float(balance_start),
             "balance_end": float(balance_end),
-            "closing": contract._statement_closing_lines(block, date_from, date_to, balance_end),
-            "labels": contract._statement_labels(date_from, date_to),
+            "closing": self._closing_lines(contract, block, date_from, date_to, balance_end),
+            "labels": self._labels(contract, date_from, date_to),
         }
 
-    def _statement_closing_lines(self, block, date_from, date_to, balance_end):
+    @api.model
+    def _closing_lines(self, contract, block, date_from, date_to, balance_end):
         """The closing block of Appendix 2 as printed: ``key``, ``label`` (in the customer's
         language), ``amount`` as printed and its signed ``effect`` on the balance. Opening
         balance, late work, credits, rounding, adjustments and refunds appear when not zero;
         «Total» is the opening balance plus every effect, and equals the ledger's closing
         balance."""
-        self.ensure_one()
-        env = self.with_context(lang=self.partner_id.lang or self.env.lang).env
+        env = contract.with_context(lang=contract.partner_id.lang or self.env.lang).env
         period = {"date_from": format_date(env, date_from), "date_to": format_date(env, date_to)}
         labels = {
             "performed": env._(
@@ -214,7 +222,7 @@ class SupportContract(models.Model):
                 "closing",
                 env._(
                     "%(vendor)s balance on %(date)s",
-                    vendor=self.company_id.partner_id.display_name,
+                    vendor=contract.company_id.partner_id.display_name,
                     date=format_date(env, date_to),
                 ),
                 balance_end,
@@ -231,12 +239,12 @@ class SupportContract(models.Model):
             )
         return lines
 
-    def _statement_labels(self, date_from, date_to):
+    @api.model
+    def _labels(self, contract, date_from, date_to):
         """Titles and column headers of the statement, in the customer's language."""
-        self.ensure_one()
-        env = self.with_context(lang=self.partner_id.lang or self.env.lang).env
+        env = contract.with_context(lang=contract.partner_id.lang or self.env.lang).env
         return {
-            "appendix": env._("Appendix No. 2 to contract %(contract)s", contract=self.name),
+            "appendix": env._("Appendix No. 2 to contract %(contract)s", contract=contract.name),
             "period": env._(
                 "Period from %(date_from)s to %(date_to)s",
                 date_from=format_date(env, date_from),
@@ -256,142 +264,44 @@ class SupportContract(models.Model):
             "work": env._("Work performed"),
         }
 
-    statement_week = fields.Date(
-        string="Last Weekly Statement",
-        readonly=True,
-        copy=False,
-        help="Monday of the last week whose statement was sent.",
-    )
-    balance_alert_level = fields.Selection(
-        [("none", "None"), ("low", "Low balance"), ("negative", "Negative balance")],
-        default="none",
-        readonly=True,
-        copy=False,
-        help="The lowest balance level the customer was already warned about; an early statement "
-        "goes out once per crossing, never daily.",
-    )
-    balance_alert_pending = fields.Boolean(readonly=True, copy=False)
-
     # ------------------------------------------------------------------------------------------
     # Statement files
     # ------------------------------------------------------------------------------------------
-    def _statement_pdf(self, date_from, date_to):
-        self.ensure_one()
-        report = self.env["ir.actions.report"].with_context(lang=self.partner_id.lang)
+    @api.model
+    def _pdf(self, contract, date_from, date_to):
+        """The statement as the printed Appendix 2 (PDF bytes), in the customer's language."""
+        contract.ensure_one()
+        report = contract.env["ir.actions.report"].with_context(lang=contract.partner_id.lang)
         pdf, _format = report._render_qweb_pdf(
             STATEMENT_REPORT,
-            self.ids,
+            contract.ids,
             data={"date_from": str(date_from), "date_to": str(date_to)},
         )
         return pdf
 
-    def _statement_file_name(self, date_from, date_to, extension):
-        return f"Statement_{self.name}_{date_from}_{date_to}.{extension}"
-
-    def _statement_xlsx(self, date_from, date_to):
+    @api.model
+    def _xlsx(self, contract, date_from, date_to):
         """The statement as an XLSX workbook (bytes): same numbers as ``get_statement``."""
-        self.ensure_one()
-        statement = self.get_statement(date_from, date_to)
-        env = self.with_context(lang=self.partner_id.lang or self.env.lang).env
-        buffer = io.BytesIO()
-        workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False})
-        sheet = workbook.add_worksheet(env._("Statement"))
-        bold = workbook.add_format({"bold": True})
-        money_format = workbook.add_format({"num_format": "#,##0.00"})
-        day_format = workbook.add_format({"bold": True, "bg_color": "#EEEEEE"})
-        lang = env["res.lang"]._get_data(code=env.lang or "en_US")
-        date_pattern = spreadsheet.excel_date_format(lang.date_format or "%Y-%m-%d")
-        time_pattern = spreadsheet.excel_date_format(lang.time_format or "%H:%M:%S")
-        date_cell = workbook.add_format({"num_format": date_pattern})
-        day_date_cell = workbook.add_format(
-            {"num_format": date_pattern, "bold": True, "bg_color": "#EEEEEE"}
-        )
-        day_money_format = workbook.add_format(
-            {"num_format": "#,##0.00", "bold": True, "bg_color": "#EEEEEE"}
-        )
-        moment_cell = workbook.add_format({"num_format": f"{date_pattern} {time_pattern}"})
-        labels = statement["labels"]
-        row = 0
-        sheet.write_string(row, 0, labels["appendix"])
-        row += 1
-        sheet.write_string(row, 0, labels["title"], bold)
-        row += 1
-        for label, party in ((labels["vendor"], "vendor"), (labels["customer"], "customer")):
-            sheet.write_string(row, 0, label, bold)
-            sheet.write_string(row, 1, csv_safe_cell(statement[party]))
-            row += 1
-        sheet.write_string(row, 0, labels["period"])
-        row += 2
-        headers = [
-            labels["date"],
-            labels["subject"],
-            labels["start"],
-            labels["end"],
-            labels["minutes"],
-            labels["engineer"],
-            env._("Organisation"),
-            labels["description"],
-            env._("Block"),
-            env._("Block billed minutes"),
-            env._("Charged"),
-            env._("Amount, %(currency)s", currency=self.currency_id.symbol),
-        ]
-        for column, header in enumerate(headers):
-            sheet.write_string(row, column, header, bold)
-        row += 1
-        for day in statement["days"]:
-            day_date = fields.Date.to_date(day["date"])
-            for line in day["lines"]:
-                sheet.write_datetime(row, 0, day_date, date_cell)
-                sheet.write_string(row, 1, csv_safe_cell(line["subject"]))
-                for column, key in ((2, "start"), (3, "end")):
-                    if line[key]:
-                        sheet.write_datetime(
-                            row, column, datetime.fromisoformat(line[key]), moment_cell
-                        )
-                sheet.write_number(row, 4, line["minutes"])
-                sheet.write_string(row, 5, csv_safe_cell(line["engineer"]))
-                sheet.write_string(row, 6, csv_safe_cell(line["engineer_organisation"]))
-                sheet.write_string(row, 7, csv_safe_cell(line["description"]))
-                if line["block"]:
-                    sheet.write_number(row, 8, line["block"])
-                sheet.write_number(row, 9, line["block_billed_minutes"])
-                sheet.write_string(
-                    row, 10, env._("yes") if line["charged"] else env._("no (vendor bug)")
-                )
-                row += 1
-            sheet.write_datetime(row, 0, day_date, day_date_cell)
-            sheet.write_string(row, 1, labels["day_total"], day_format)
-            sheet.write_number(row, 4, day["billed_minutes"], day_format)
-            sheet.write_number(row, 11, day["amount"], day_money_format)
-            row += 1
-            for work in day["work_descriptions"]:
-                sheet.write_string(row, 1, labels["work"])
-                sheet.write_string(row, 5, csv_safe_cell(work["engineer"]))
-                sheet.write_string(row, 7, csv_safe_cell(work["description"]))
-                row += 1
-        row += 1
-        for closing in statement["closing"]:
-            sheet.write_string(row, 1, csv_safe_cell(closing["label"]), bold)
-            sheet.write_number(row, 11, closing["amount"], money_format)
-            row += 1
-        sheet.set_column(0, 0, 12)
-        sheet.set_column(1, 1, 45)
-        sheet.set_column(2, 3, 20)
-        sheet.set_column(7, 7, 60)
-        sheet.set_column(11, 11, 14)
-        workbook.close()
-        return buffer.getvalue()
+        contract.ensure_one()
+        statement = self._build_statement(contract, date_from, date_to)
+        env = contract.with_context(lang=contract.partner_id.lang or self.env.lang).env
+        return statement_workbook(env, statement, contract.currency_id.symbol)
+
+    @api.model
+    def _file_name(self, contract, date_from, date_to, extension):
+        return f"Statement_{contract.name}_{date_from}_{date_to}.{extension}"
 
     # ------------------------------------------------------------------------------------------
     # Sending
     # ------------------------------------------------------------------------------------------
-    def _send_statement(self, date_from, date_to, reason="weekly"):
-        """E-mail the PDF statement to the contract's contacts and log it in the chatter."""
-        template = self.env.ref("miko_support_contract.mail_template_support_statement")
-        for contract in self:
+    @api.model
+    def _send(self, contracts, date_from, date_to, reason="weekly"):
+        """E-mail the PDF statement to each contract's contacts and log it in the chatter;
+        ``reason`` (``weekly``, ``request``, ``low``, ``negative``) picks the e-mail's opening."""
+        template = contracts.env.ref("miko_support_contract.mail_template_support_statement")
+        for contract in contracts:
             partners = contract.contact_ids.filtered("email") or contract.partner_id
-            pdf = contract._statement_pdf(date_from, date_to)
+            pdf = self._pdf(contract, date_from, date_to)
             reader_env = contract.with_context(lang=contract.partner_id.lang or self.env.lang).env
             context = {  # dates in the format of the customer's language, like the template
                 "miko_statement_from": format_date(reader_env, date_from),
@@ -408,21 +318,17 @@ class SupportContract(models.Model):
                 subject=rendered["subject"],
                 body=Markup(rendered["body_html"]),
                 partner_ids=partners.ids,
-                attachments=[(contract._statement_file_name(date_from, date_to, "pdf"), pdf)],
+                attachments=[(self._file_name(contract, date_from, date_to, "pdf"), pdf)],
                 message_type="comment",
                 subtype_xmlid="mail.mt_comment",
             )
         return True
 
-    def action_send_statement_now(self):
-        """Send the statement of the last 30 days now (backend button, portal request)."""
-        today = fields.Date.context_today(self)
-        self.sudo()._send_statement(today - timedelta(days=30), today, reason="request")
-        return True
-
-    def _daily_balances(self, date_from, date_to):
-        """The wallet balance at the end of each day from ``date_from`` to ``date_to``."""
-        self.ensure_one()
+    @api.model
+    def _daily_balances(self, contract, date_from, date_to):
+        """The wallet balance of ``contract`` at the end of each day from ``date_from`` to
+        ``date_to`` (the portal's balance chart)."""
+        contract.ensure_one()
         self.env["miko.support.wallet.entry"].flush_model()
         self.env.cr.execute(
             SQL(
@@ -433,63 +339,32 @@ class SupportContract(models.Model):
                   FROM generate_series(%s::date, %s::date, interval '1 day') AS d
                  ORDER BY 1
                 """,
-                self.id,
+                contract.id,
                 date_from,
                 date_to,
             )
         )
         return [float(balance) for _day, balance in self.env.cr.fetchall()]
 
-    def _record_portal_consent(self, user):
-        """The customer agrees in the portal to an additional invoice for the overrun."""
-        self.ensure_one()
-        contract = self.sudo()
-        if contract.balance >= 0:
-            raise UserError(
-                self.env._(
-                    "Contract %(contract)s has no overrun to agree to.", contract=contract.name
-                )
-            )
-        consent = (
-            self.env["miko.support.overrun.consent"]
-            .sudo()
-            .create(
-                {
-                    "contract_id": contract.id,
-                    "partner_id": user.partner_id.id,
-                    "user_id": user.id,
-                    "method": "portal",
-                    "note": self.env._(
-                        "Agreed in the customer portal by %(user)s.", user=user.partner_id.name
-                    ),
-                }
-            )
-        )
-        contract.message_post(
-            body=self.env._(
-                "%(customer)s agreed in the portal to an additional invoice for the overrun.",
-                customer=user.partner_id.name,
-            )
-        )
-        return consent
-
     # ------------------------------------------------------------------------------------------
     # Balance alerts
     # ------------------------------------------------------------------------------------------
-    def _balance_level(self):
-        self.ensure_one()
-        if self.balance < 0:
+    @api.model
+    def _balance_level(self, contract):
+        contract.ensure_one()
+        if contract.balance < 0:
             return "negative"
-        if self._is_below_threshold():
+        if contract._is_below_threshold():
             return "low"
         return "none"
 
-    def _check_balance_alerts(self):
+    @api.model
+    def _check_balance_alerts(self, contracts):
         """After the wallet moved: queue an early statement when a level is newly crossed."""
-        for contract in self.sudo():
+        for contract in contracts.sudo():
             if contract.state not in ("active", "suspended", "terminating"):
                 continue
-            level = contract._balance_level()
+            level = self._balance_level(contract)
             alerted = contract.balance_alert_level or "none"
             if ALERT_LEVELS[level] > ALERT_LEVELS[alerted]:
                 contract.write({"balance_alert_level": level, "balance_alert_pending": True})
@@ -499,14 +374,16 @@ class SupportContract(models.Model):
     @api.model
     def _cron_send_balance_alerts(self):
         """Send the early statements queued by balance crossings (once per crossing)."""
-        contracts = self.sudo().search([("balance_alert_pending", "=", True)])
+        contracts = (
+            self.env["miko.support.contract"].sudo().search([("balance_alert_pending", "=", True)])
+        )
         today = fields.Date.context_today(self)
         for index, contract in enumerate(contracts, start=1):
             week_start = today - timedelta(days=today.weekday())
-            contract._send_statement(week_start, today, reason=contract.balance_alert_level)
+            self._send(contract, week_start, today, reason=contract.balance_alert_level)
             contract.balance_alert_pending = False
             if index % STATEMENT_BATCH == 0:
-                self._miko_commit_progress(STATEMENT_BATCH, len(contracts) - index)
+                self._commit_progress(STATEMENT_BATCH, len(contracts) - index)
         return len(contracts)
 
     # ------------------------------------------------------------------------------------------
@@ -520,13 +397,17 @@ class SupportContract(models.Model):
         today = fields.Date.context_today(self)
         week_start = today - timedelta(days=today.weekday() + 7)
         week_end = week_start + timedelta(days=6)
-        contracts = self.sudo().search(
-            [
-                ("state", "in", ("active", "suspended", "terminating")),
-                "|",
-                ("statement_week", "=", False),
-                ("statement_week", "<", week_start),
-            ]
+        contracts = (
+            self.env["miko.support.contract"]
+            .sudo()
+            .search(
+                [
+                    ("state", "in", ("active", "suspended", "terminating")),
+                    "|",
+                    ("statement_week", "=", False),
+                    ("statement_week", "<", week_start),
+                ]
+            )
         )
         active_ids = {
             contract.id
@@ -544,37 +425,19 @@ class SupportContract(models.Model):
         sent = 0
         for index, contract in enumerate(contracts, start=1):
             if contract.id in active_ids or contract.wallet_balance_at(week_end):
-                contract._send_statement(week_start, week_end)
+                self._send(contract, week_start, week_end)
                 sent += 1
             contract.statement_week = week_start
             if index % STATEMENT_BATCH == 0:
-                self._miko_commit_progress(STATEMENT_BATCH, len(contracts) - index)
+                self._commit_progress(STATEMENT_BATCH, len(contracts) - index)
         _logger.info("weekly statements: %s sent for the week of %s", sent, week_start)
         return sent
 
-
-class ReportSupportStatement(models.AbstractModel):
-    _name = "report.miko_support_contract.report_support_statement"
-    _description = "Statement of Account Report"
-
     @api.model
-    def _get_report_values(self, docids, data=None):
-        data = data or {}
-        today = fields.Date.context_today(self)
-        date_to = fields.Date.to_date(data.get("date_to")) or today
-        date_from = fields.Date.to_date(data.get("date_from")) or date_to - timedelta(days=30)
-        # a report action with data (the statement wizard) reaches /report/pdf without ids in its
-        # path: they travel in its context
-        docids = docids or (data.get("context") or {}).get("active_ids") or []
-        docs = self.env["miko.support.contract"].browse(docids)
-        return {
-            "doc_ids": docids,
-            "doc_model": "miko.support.contract",
-            "docs": docs,
-            "statements": {
-                contract.id: contract.get_statement(date_from, date_to) for contract in docs
-            },
-        }
+    def _commit_progress(self, processed, remaining):
+        """Commit a batch when running as a cron job (never inside a caller's transaction)."""
+        if self.env.context.get("ir_cron_progress_id"):
+            self.env["ir.cron"]._commit_progress(processed, remaining=remaining)
 
 
 def _statement_day(day):

@@ -135,7 +135,11 @@ class TestBadInput(MikoUpdCommon):
         )
         self.assertFalse(result["errors"])
         workbook = openpyxl.load_workbook(
-            io.BytesIO(contract._statement_xlsx(date(2026, 10, 1), date(2026, 10, 31)))
+            io.BytesIO(
+                self.env["miko.support.statement"]._xlsx(
+                    contract, date(2026, 10, 1), date(2026, 10, 31)
+                )
+            )
         )
         texts = [
             cell

@@ -122,7 +122,7 @@ class TestLanguage(MikoUpdCommon):
     def test_statement_email_dates_in_customer_format(self):
         self.customer.lang = "ru_RU"
         contract = self.create_contract()
-        contract._send_statement(date(2026, 10, 1), date(2026, 10, 31))
+        self.env["miko.support.statement"]._send(contract, date(2026, 10, 1), date(2026, 10, 31))
         message = contract.message_ids.filtered(lambda m: m.message_type == "comment")[:1]
         self.assertIn("01.10.2026", message.subject)
         self.assertIn("31.10.2026", message.subject)

@@ -151,5 +151,7 @@ class TestStatementAppendix(MikoUpdCommon):
             self.assertAlmostEqual(total, contract.wallet_balance_at(last), places=2)
             self.assertAlmostEqual(block[-2]["amount"], contract.wallet_balance_at(last), places=2)
         # the XLSX carries the same closing block
-        xlsx = contract._statement_xlsx(date(2026, 11, 1), date(2026, 11, 30))
+        xlsx = self.env["miko.support.statement"]._xlsx(
+            contract, date(2026, 11, 1), date(2026, 11, 30)
+        )
         self.assertTrue(xlsx.startswith(b"PK"))

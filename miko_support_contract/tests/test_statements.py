@@ -41,6 +41,12 @@ class StatementCommon(MikoSupportCommon):
         self.assertFalse(result["errors"])
         self.env["miko.support.contract"]._cron_post_consumption()
 
+    def run_cron(self, xmlid):
+        """Run a scheduled action's code as the scheduler would (its model and code)."""
+        cron = self.env.ref(f"miko_support_contract.{xmlid}")
+        self.assertEqual(cron.model_id.model, "miko.support.statement")
+        cron.ir_actions_server_id.sudo().run()
+
     def statement_messages(self, contract=None):
         return (contract or self.contract).message_ids.filtered(
             lambda m: m.attachment_ids and "Statement" in (m.attachment_ids[0].name or "")
@@ -63,7 +69,11 @@ class TestStatements(StatementCommon):
         for amount in ("1\u00a0700,00", "3\u00a0400,00"):
             self.assertIn(amount.replace("\u00a0", ""), text.replace("\u00a0", "").replace(" ", ""))
         workbook = openpyxl.load_workbook(
-            io.BytesIO(self.contract._statement_xlsx(date(2026, 11, 1), date(2026, 11, 30)))
+            io.BytesIO(
+                self.env["miko.support.statement"]._xlsx(
+                    self.contract, date(2026, 11, 1), date(2026, 11, 30)
+                )
+            )
         )
         values = [cell for row in workbook.active.iter_rows(values_only=True) for cell in row]
         self.assertIn("Удалённое подключение [s1]", values)
@@ -86,7 +96,11 @@ class TestStatements(StatementCommon):
     def test_xlsx_cells_cannot_become_formulas(self):
         self.work("=HYPERLINK(1)", "2026-11-03T10:00:00+03:00", "2026-11-03T10:10:00+03:00")
         workbook = openpyxl.load_workbook(
-            io.BytesIO(self.contract._statement_xlsx(date(2026, 11, 1), date(2026, 11, 30)))
+            io.BytesIO(
+                self.env["miko.support.statement"]._xlsx(
+                    self.contract, date(2026, 11, 1), date(2026, 11, 30)
+                )
+            )
         )
         texts = [c for r in workbook.active.iter_rows(values_only=True) for c in r if c]
         self.assertIn("Удалённое подключение [=HYPERLINK(1)]", texts)
@@ -97,7 +111,8 @@ class TestStatements(StatementCommon):
         other.state = "active"  # no activity, zero balance: nothing to send
         self.work("w1", "2026-11-18T10:00:00+03:00", "2026-11-18T10:30:00+03:00")
         with freeze_time("2026-11-23 03:00:00"):
-            self.env["miko.support.contract"]._cron_send_weekly_statements()
+            # the cron record runs the service
+            self.run_cron("ir_cron_send_weekly_statements")
             self.assertEqual(len(self.statement_messages()), 1)
             message = self.statement_messages()
             self.assertIn(self.customer_contact, message.partner_ids)
@@ -105,34 +120,34 @@ class TestStatements(StatementCommon):
             reader = self.env(context={"lang": self.customer.lang or "en_US"})
             self.assertIn(format_date(reader, date(2026, 11, 16)), message.subject)
             self.assertFalse(self.statement_messages(other))
-            self.assertEqual(self.env["miko.support.contract"]._cron_send_weekly_statements(), 0)
+            self.assertEqual(self.env["miko.support.statement"]._cron_send_weekly_statements(), 0)
             self.assertEqual(len(self.statement_messages()), 1)
         with freeze_time("2026-11-30 03:00:00"):
             # a balance but no activity last week: still sent
-            self.env["miko.support.contract"]._cron_send_weekly_statements()
+            self.env["miko.support.statement"]._cron_send_weekly_statements()
             self.assertEqual(len(self.statement_messages()), 2)
             self.assertFalse(self.statement_messages(other))
 
     def test_early_statement_once_per_crossing(self):
-        Contract = self.env["miko.support.contract"]
-        Contract._cron_send_balance_alerts()  # whatever the demo data queued
+        Statement = self.env["miko.support.statement"]
+        self.run_cron("ir_cron_send_balance_alerts")  # whatever the demo data queued
         self.work("a1", "2026-11-03T10:00:00+03:00", "2026-11-03T10:30:00+03:00")  # 2550 left
         self.assertFalse(self.contract.balance_alert_pending)
         self.work("a2", "2026-11-04T10:00:00+03:00", "2026-11-04T11:00:00+03:00")  # 850: low
         self.assertEqual(self.contract.balance_alert_level, "low")
-        self.assertEqual(Contract._cron_send_balance_alerts(), 1)
-        self.assertEqual(Contract._cron_send_balance_alerts(), 0)
+        self.assertEqual(Statement._cron_send_balance_alerts(), 1)
+        self.assertEqual(Statement._cron_send_balance_alerts(), 0)
         self.work("a3", "2026-11-05T10:00:00+03:00", "2026-11-05T10:10:00+03:00")  # still low
-        self.assertEqual(Contract._cron_send_balance_alerts(), 0)
+        self.assertEqual(Statement._cron_send_balance_alerts(), 0)
         self.work("a4", "2026-11-06T10:00:00+03:00", "2026-11-06T11:00:00+03:00")  # negative
         self.assertEqual(self.contract.balance_alert_level, "negative")
-        self.assertEqual(Contract._cron_send_balance_alerts(), 1)
+        self.assertEqual(Statement._cron_send_balance_alerts(), 1)
         self.assertEqual(len(self.statement_messages()), 2)
         invoice = self.contract.create_prepayment_invoice(amount=17000)
         invoice.action_post()
         self.pay(invoice, 17000, date(2026, 11, 7))
         self.assertEqual(self.contract.balance_alert_level, "none")
-        self.assertEqual(Contract._cron_send_balance_alerts(), 0)
+        self.assertEqual(Statement._cron_send_balance_alerts(), 0)
 
     def test_statement_wizard_preview(self):
         self.work("p1", "2026-11-03T10:00:00+03:00", "2026-11-03T11:00:00+03:00")

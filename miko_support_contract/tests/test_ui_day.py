@@ -222,7 +222,11 @@ class TestFinanceStatement(StatementCommon):
         self.customer.lang = "ru_RU"
         self.work("x1", "2026-11-03T10:00:00+03:00", "2026-11-03T11:00:00+03:00")
         sheet = openpyxl.load_workbook(
-            io.BytesIO(self.contract._statement_xlsx(date(2026, 11, 1), date(2026, 11, 30)))
+            io.BytesIO(
+                self.env["miko.support.statement"]._xlsx(
+                    self.contract, date(2026, 11, 1), date(2026, 11, 30)
+                )
+            )
         ).active
         rows = list(sheet.iter_rows())
         header = next(row for row in rows if row[1].value and row[4].value == "Длительность, мин")

@@ -61,12 +61,13 @@ class StatementWizard(models.TransientModel):
     def action_export_xlsx(self):
         self._check_period()
         contract = self.contract_id
+        Statement = self.env["miko.support.statement"]
         self.write(
             {
                 "xlsx_file": base64.b64encode(
-                    contract._statement_xlsx(self.date_from, self.date_to)
+                    Statement._xlsx(contract, self.date_from, self.date_to)
                 ),
-                "xlsx_name": contract._statement_file_name(self.date_from, self.date_to, "xlsx"),
+                "xlsx_name": Statement._file_name(contract, self.date_from, self.date_to, "xlsx"),
             }
         )
         return {
@@ -77,5 +78,7 @@ class StatementWizard(models.TransientModel):
 
     def action_send(self):
         self._check_period()
-        self.contract_id._send_statement(self.date_from, self.date_to, reason="request")
+        self.env["miko.support.statement"]._send(
+            self.contract_id, self.date_from, self.date_to, reason="request"
+        )
         return {"type": "ir.actions.act_window_close"}
