@@ -1,3 +1,4 @@
+from . import hypothesis_profile  # first: Odoo's test runner reads no conftest.py
 from . import test_requisites
 from . import test_wallet
 from . import test_access
@@ -49,3 +50,4 @@ from . import test_rules_statement
 from . import test_statement_appendix
 from . import test_request_pause
 from . import test_upd_print
+from . import test_dev_script
