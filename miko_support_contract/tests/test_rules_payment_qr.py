@@ -52,7 +52,7 @@ def _png_modules(png, scale, border):
 def _message(raised):
     """The text of a caught RuleError. Outside any method: Odoo's lazy translation looks for the
     language through the caller's ``self.env``, which a BaseCase without a database has not."""
-    return str(raised.exception.message)
+    return raised.exception.message._translate("en_US")
 
 
 class TestRulesPaymentQr(BaseCase):

@@ -48,7 +48,7 @@ digits = st.text(alphabet="0123456789", min_size=1, max_size=1)
 
 
 def _message(excinfo):
-    return str(excinfo.exception.message)
+    return excinfo.exception.message._translate("en_US")
 
 
 def _with_key(skeleton, bik):
