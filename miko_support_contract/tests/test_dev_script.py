@@ -14,6 +14,17 @@ from odoo.tests import BaseCase
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "miko.py"
 
 
+def _fake_psql(answers):
+    """A ``psql`` answering the demo database checks with ``answers`` (``None``: no tables)."""
+
+    def psql(_bindir, sql, db="postgres"):
+        if answers is None:
+            raise subprocess.CalledProcessError(1, ["psql"])
+        return answers["module"] if "ir_module_module" in sql else answers["users"]
+
+    return psql
+
+
 class TestDevScript(BaseCase):
     @classmethod
     def setUpClass(cls):
@@ -59,15 +70,11 @@ class TestDevScript(BaseCase):
             ({"module": "installed|true", "users": ""}, "demo users are missing"),
             (None, "no Odoo tables"),
         ]:
-            with self.subTest(answers=answers, problem=problem):
-
-                def psql(_bindir, sql, db="postgres", answers=answers):
-                    if answers is None:
-                        raise subprocess.CalledProcessError(1, ["psql"])
-                    return answers["module"] if "ir_module_module" in sql else answers["users"]
-
-                with patch.object(self.miko, "psql", psql):
-                    found = self.miko.demo_db_problem(Path("/usr/bin"), "miko_demo")
+            with (
+                self.subTest(answers=answers, problem=problem),
+                patch.object(self.miko, "psql", _fake_psql(answers)),
+            ):
+                found = self.miko.demo_db_problem(Path("/usr/bin"), "miko_demo")
                 if problem is None:
                     self.assertIsNone(found)
                 else:
