@@ -68,16 +68,22 @@ class ResConfigSettings(models.TransientModel):
         string="Diadoc API Client ID",
         groups="base.group_system",
     )
-    miko_diadoc_login = fields.Char(
-        related="company_id.miko_diadoc_login",
+    miko_diadoc_token_url = fields.Char(
+        related="company_id.miko_diadoc_token_url",
         readonly=False,
-        string="Diadoc Login",
+        string="Diadoc Token Endpoint",
         groups="base.group_system",
     )
-    miko_diadoc_password = fields.Char(
-        related="company_id.miko_diadoc_password",
+    miko_diadoc_client_secret = fields.Char(
+        related="company_id.miko_diadoc_client_secret",
         readonly=False,
-        string="Diadoc Password",
+        string="Diadoc Client Secret",
+        groups="base.group_system",
+    )
+    miko_diadoc_refresh_token = fields.Char(
+        related="company_id.miko_diadoc_refresh_token",
+        readonly=False,
+        string="Diadoc Refresh Token",
         groups="base.group_system",
     )
     miko_diadoc_box_id = fields.Char(
