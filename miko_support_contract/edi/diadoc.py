@@ -296,6 +296,28 @@ class DiadocProvider(UpdProvider):
         ).json()
         return posted.get("MessageId")
 
+    def test_connection(self):
+        """The name of the organization owning the configured box, read with the configured
+        credentials (``GET /GetMyOrganizations``); raises when a call fails or the box is not
+        one of the user's."""
+        organizations = (
+            self._request("GET", "/GetMyOrganizations", params={"autoRegister": "false"})
+            .json()
+            .get("Organizations")
+            or []
+        )
+        for organization in organizations:
+            for box in organization.get("Boxes") or []:
+                if self.box_id in (box.get("BoxId"), box.get("BoxIdGuid")):
+                    return organization.get("ShortName") or organization.get("FullName")
+        raise DiadocError(
+            self.env._(
+                "The Diadoc user of %(company)s has no box %(box)s.",
+                company=self.company.display_name,
+                box=self.box_id,
+            )
+        )
+
     def poll(self, upd):
         """Read the box's new events; what they say is applied to the UPDs they name there
         and then, so nothing is left for :meth:`fetch_answer`."""
@@ -406,14 +428,14 @@ class DiadocProvider(UpdProvider):
             upd.write({"state": "sent", "sent_date": fields.Datetime.now(), "edi_error": False})
 
     def _delivered(self, upd, ticks):
-        if upd.state != "sent":
+        if upd.state != "sent" or not ticks:
             return  # the first delivery counts; an answer already gave the date
         moment = ticks_to_datetime(ticks).astimezone(self.tz)
         upd.mark_delivered(moment.date())
 
     def _apply_entities(self, upd, message_id, entities):
-        if not upd.edi_entity_id:
-            upd.edi_entity_id = _document_entity_id({"Entities": entities}) or False
+        if not upd.edi_entity_id and _document_entity_id({"Entities": entities}):
+            upd.edi_entity_id = _document_entity_id({"Entities": entities})
         ours = [e for e in entities if e.get("ParentEntityId") == upd.edi_entity_id]
         for entity in ours:
             kind = entity.get("AttachmentType")

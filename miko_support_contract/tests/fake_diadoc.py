@@ -291,6 +291,23 @@ class _Handler(BaseHTTPRequestHandler):
         server = self.server
         if url.path == "/GetOrganization":
             return self._reply(200, {"Boxes": [{"BoxId": BUYER_BOX}]})
+        if url.path == "/GetMyOrganizations":
+            box = {
+                "BoxId": SELLER_BOX,
+                "BoxIdGuid": str(uuid.uuid5(uuid.NAMESPACE_DNS, SELLER_BOX)),
+            }
+            return self._reply(
+                200,
+                {
+                    "Organizations": [
+                        {
+                            "FullName": "ОБЩЕСТВО С ОГРАНИЧЕННОЙ ОТВЕТСТВЕННОСТЬЮ «МИКО»",
+                            "ShortName": "ООО «МИКО»",
+                            "Boxes": [{**box, "Title": "ООО «МИКО»"}],
+                        }
+                    ]
+                },
+            )
         if url.path == "/V8/GetNewEvents":
             if query.get("boxId") != SELLER_BOX:
                 return self._reply(403, "not your box", "text/plain")

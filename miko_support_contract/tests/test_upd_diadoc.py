@@ -290,3 +290,37 @@ class TestUpdDiadoc(MikoDiadocCommon):
         self.assertEqual(upd.state, "sent")
         self.assertEqual(upd.edi_message_id, posted["MessageId"])
         self.assertEqual(self.operator.post_calls, 1)
+
+    def test_connection_from_the_settings(self):
+        settings = self.env["res.config.settings"].create({})
+        action = settings.action_miko_diadoc_test_connection()
+        self.assertEqual(action["params"]["type"], "success")
+        self.assertIn("ООО «МИКО»", action["params"]["message"])
+        self.company.sudo().miko_diadoc_box_id = "other-box@diadoc.ru"
+        with self.assertRaisesRegex(UserError, "no box other-box@diadoc.ru"):
+            settings.action_miko_diadoc_test_connection()
+        self.company.sudo().miko_diadoc_client_secret = "wrong"
+        self.company.sudo().miko_diadoc_token_cache = False
+        with self.assertRaisesRegex(UserError, "failed.*refresh token"):
+            settings.action_miko_diadoc_test_connection()
+        self.company.sudo().miko_diadoc_client_secret = False
+        with self.assertRaisesRegex(UserError, "Diadoc Client Secret"):
+            settings.action_miko_diadoc_test_connection()
+
+    def test_an_answer_the_upd_refuses_does_not_block_the_feed(self):
+        upd = self.upd
+        upd.action_send()
+        self.operator.add_buyer_title(
+            upd.edi_message_id, buyer_title("ON_NSCHFDOPPR_another_file"), b"buyer CMS"
+        )
+        with self.assertLogs("odoo.addons.miko_support_contract.edi.diadoc", "WARNING"):
+            self.Upd._cron_poll_edi()
+        self.assertEqual(upd.state, "sent")
+        self.assertIn("ON_NSCHFDOPPR_another_file", upd.edi_error)
+        self.assertEqual(
+            self.company.sudo().miko_diadoc_index_key, self.operator.events[-1]["IndexKey"]
+        )
+        own_id = upd.xml_file_name.removesuffix(".xml")
+        self.operator.add_buyer_title(upd.edi_message_id, buyer_title(own_id), b"buyer CMS")
+        self.Upd._cron_poll_edi()
+        self.assertEqual(upd.state, "signed")
