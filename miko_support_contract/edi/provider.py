@@ -15,7 +15,9 @@ class UpdProvider:
       any failure. Until it returns ``True`` the UPD stays «sending» and a cron retries it.
     * :meth:`poll` returns ``{"delivered_on": date | None, "answer": bool}``: whether the customer
       received it (operator receipt) and whether an answer (buyer's title, refusal, clarification
-      request) is waiting.
+      request) is waiting. An operator that reports a box-wide event feed (Diadoc) reads it here
+      and applies what it says to the UPDs it names at once (``mark_delivered``,
+      ``_apply_operator_answer``), then returns nothing left to do.
     * :meth:`fetch_answer` returns that answer as ``{"kind": "title", "content": bytes,
       "file_name": str, "signature": bytes | None}`` or ``{"kind": "refusal" | "clarification",
       "reason": str}``, or ``None``.

@@ -82,10 +82,35 @@ class ResCompany(models.Model):
         default="manual",
     )
     miko_diadoc_url = fields.Char(string="Diadoc API URL", default="https://diadoc-api.kontur.ru")
+    miko_diadoc_token_url = fields.Char(
+        string="Diadoc Token Endpoint",
+        default="https://identity.kontur.ru/connect/token",
+        groups="base.group_system",
+        help="OpenID Connect token endpoint of Kontur's identity provider.",
+    )
     miko_diadoc_client_id = fields.Char(string="Diadoc API Client ID", groups="base.group_system")
-    miko_diadoc_login = fields.Char(string="Diadoc Login", groups="base.group_system")
-    miko_diadoc_password = fields.Char(string="Diadoc Password", groups="base.group_system")
+    miko_diadoc_client_secret = fields.Char(
+        string="Diadoc Client Secret",
+        groups="base.group_system",
+        help="The application key (client_secret) issued in Kontur's integrator cabinet.",
+    )
+    miko_diadoc_refresh_token = fields.Char(
+        string="Diadoc Refresh Token",
+        groups="base.group_system",
+        help="The refresh token issued for the Diadoc user that sends the UPDs (Refresh Token "
+        "Flow). Odoo keeps the access tokens and the renewed refresh tokens itself; enter a new "
+        "one only when Diadoc refuses it.",
+    )
+    miko_diadoc_token_cache = fields.Json(
+        string="Diadoc Token Cache", groups="base.group_system", copy=False
+    )
     miko_diadoc_box_id = fields.Char(string="Diadoc Box ID")
+    miko_diadoc_index_key = fields.Char(
+        string="Diadoc Events Cursor",
+        groups="base.group_system",
+        copy=False,
+        help="IndexKey of the last event of the Diadoc box that was read and applied.",
+    )
 
     def _miko_support_today(self):
         """Today's date in the company's support time zone."""

@@ -1,11 +1,12 @@
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 from ..controllers.support_request import (
     DEFAULT_MAX_UPLOAD_MB,
     DEFAULT_RATE_LIMIT,
     DEFAULT_RATE_MINUTES,
 )
+from ..edi.diadoc import DiadocProvider
 from .project_task import DEFAULT_EMAIL_MINUTES, EMAIL_MINUTES_PARAM
 from .support_activity_capture import DEFAULT_IMPORT_MAX_MB
 
@@ -68,16 +69,22 @@ class ResConfigSettings(models.TransientModel):
         string="Diadoc API Client ID",
         groups="base.group_system",
     )
-    miko_diadoc_login = fields.Char(
-        related="company_id.miko_diadoc_login",
+    miko_diadoc_token_url = fields.Char(
+        related="company_id.miko_diadoc_token_url",
         readonly=False,
-        string="Diadoc Login",
+        string="Diadoc Token Endpoint",
         groups="base.group_system",
     )
-    miko_diadoc_password = fields.Char(
-        related="company_id.miko_diadoc_password",
+    miko_diadoc_client_secret = fields.Char(
+        related="company_id.miko_diadoc_client_secret",
         readonly=False,
-        string="Diadoc Password",
+        string="Diadoc Client Secret",
+        groups="base.group_system",
+    )
+    miko_diadoc_refresh_token = fields.Char(
+        related="company_id.miko_diadoc_refresh_token",
+        readonly=False,
+        string="Diadoc Refresh Token",
         groups="base.group_system",
     )
     miko_diadoc_box_id = fields.Char(
@@ -156,3 +163,42 @@ class ResConfigSettings(models.TransientModel):
                             value=value,
                         )
                     )
+
+    def action_miko_diadoc_test_connection(self):
+        """Authenticate with the Diadoc settings of the company and find its box there."""
+        self.ensure_one()
+        company = self.company_id
+        provider = DiadocProvider(company)
+        missing = provider.missing_settings()
+        if missing:
+            raise UserError(
+                self.env._(
+                    "Diadoc of %(company)s: set %(fields)s first.",
+                    company=company.display_name,
+                    fields=", ".join(
+                        company._fields[name]._description_string(self.env) for name in missing
+                    ),
+                )
+            )
+        try:
+            organization = provider.test_connection()
+        except Exception as error:
+            raise UserError(
+                self.env._(
+                    "The connection to Diadoc of %(company)s failed: %(error)s",
+                    company=company.display_name,
+                    error=str(error)[:500],
+                )
+            ) from error
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "message": self.env._(
+                    "Diadoc connection works: box %(box)s of %(organization)s.",
+                    box=company.sudo().miko_diadoc_box_id,
+                    organization=organization,
+                ),
+            },
+        }

@@ -89,9 +89,10 @@ class MikoDiadocCommon(MikoUpdCommon):
             {
                 "miko_edi_provider": "diadoc",
                 "miko_diadoc_url": cls.operator.url,
+                "miko_diadoc_token_url": cls.operator.token_url,
                 "miko_diadoc_client_id": fake_diadoc.CLIENT_ID,
-                "miko_diadoc_login": fake_diadoc.LOGIN,
-                "miko_diadoc_password": fake_diadoc.PASSWORD,
+                "miko_diadoc_client_secret": fake_diadoc.CLIENT_SECRET,
+                "miko_diadoc_refresh_token": fake_diadoc.REFRESH_TOKEN,
                 "miko_diadoc_box_id": fake_diadoc.SELLER_BOX,
             }
         )

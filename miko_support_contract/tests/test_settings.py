@@ -20,7 +20,7 @@ class TestSupportSettings(TransactionCase):
                 "miko_auto_suspend": True,
                 "miko_suspend_grace_days": 21,
                 "miko_edi_provider": "diadoc",
-                "miko_diadoc_login": "buh@miko.example",
+                "miko_diadoc_client_secret": "secret-key",
                 "miko_upd_xsd_path": "/srv/xsd/ON_NSCHFDOPPR_1_997_01_05_03_01.xsd",
                 "miko_request_rate_limit": 3,
                 "miko_request_rate_minutes": 15,
@@ -34,7 +34,7 @@ class TestSupportSettings(TransactionCase):
         self.assertTrue(company.miko_auto_suspend)
         self.assertEqual(company.miko_suspend_grace_days, 21)
         self.assertEqual(company.miko_edi_provider, "diadoc")
-        self.assertEqual(company.miko_diadoc_login, "buh@miko.example")
+        self.assertEqual(company.miko_diadoc_client_secret, "secret-key")
         self.assertTrue(company.miko_upd_xsd_path.endswith("05_03_01.xsd"))
         params = self.params()
         prefix = "miko_support_contract."
@@ -85,8 +85,8 @@ class TestSupportSettings(TransactionCase):
             "miko_prepayment_product_id",
             "miko_director_id",
             "miko_edi_provider",
-            "miko_diadoc_login",
-            "miko_diadoc_password",
+            "miko_diadoc_client_secret",
+            "miko_diadoc_refresh_token",
             "miko_upd_xsd_path",
             "miko_auto_suspend",
             "miko_suspend_grace_days",

@@ -6,6 +6,8 @@ from datetime import UTC, date, datetime
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
+from odoo.addons.miko_support_contract.edi.diadoc import DiadocProvider
+
 from .common_upd import MikoDiadocCommon, ticks
 from .test_upd import buyer_title
 
@@ -98,3 +100,25 @@ class TestUpdEdiIdempotence(MikoDiadocCommon):
         self.operator.add_buyer_title(upd.edi_message_id, buyer_title(own_id), b"buyer CMS")
         self.poll_times(3)
         self.assertEqual(self.snapshot(), refused)
+
+    def test_replaying_the_whole_feed_changes_nothing(self):
+        """Events read again (a cursor lost, a page applied twice) change nothing once
+        applied: the feed is at least once."""
+        upd = self.upd
+        upd.action_send()
+        self.operator.add_delivery(
+            upd.edi_message_id, ticks(datetime(2026, 11, 3, 9, 0, tzinfo=UTC))
+        )
+        own_id = upd.xml_file_name.removesuffix(".xml")
+        self.operator.add_buyer_title(upd.edi_message_id, buyer_title(own_id), b"buyer CMS")
+        self.poll_times(1)
+        self.assertEqual(upd.state, "signed")
+        signed = (*self.snapshot(), upd.write_date, len(upd.message_ids))
+        self.company.sudo().miko_diadoc_index_key = False
+        provider = DiadocProvider(self.company)
+        self.assertEqual(provider.sync_events(), len(self.operator.events))
+        self.assertEqual(provider.sync_events(), 0)
+        self.assertEqual((*self.snapshot(), upd.write_date, len(upd.message_ids)), signed)
+        self.assertEqual(
+            self.company.sudo().miko_diadoc_index_key, self.operator.events[-1]["IndexKey"]
+        )
