@@ -7,6 +7,7 @@ from odoo.fields import Domain
 from odoo.tools import SQL, Query, format_date
 
 from ..rules import RuleError, intervals
+from .billing_sql import half_up_minutes_sql, numbered_blocks_sql, seconds_between_sql
 
 ACTIVITY_KINDS = [
     ("call_in", "Incoming call"),
@@ -200,9 +201,9 @@ class SupportActivity(models.Model):
         """The block of each activity within its (contract, engineer, day), read from the rows.
 
         One window query for the groups of the whole recordset, the rule of the billing run
-        (``rules.intervals.merge_blocks``: running maximum of the ends ordered by begin, end, id;
-        each block rounded half-up to whole minutes). An inactive or vendor-bug activity has no
-        block; an inactive one has no day line either.
+        (``billing_sql.numbered_blocks_sql``: running maximum of the ends ordered by begin, end,
+        id; each block rounded half-up to whole minutes by ``billing_sql.half_up_minutes_sql``).
+        An inactive or vendor-bug activity has no block; an inactive one has no day line either.
         """
         trails = self._billing_trails()
         Line = self.env["account.analytic.line"]
@@ -253,12 +254,14 @@ class SupportActivity(models.Model):
                       FROM numbered
                     WINDOW b AS (PARTITION BY contract_id, user_id, day, block_index)
                 )
-                SELECT b.id, b.block_index, b.block_begin, b.block_end,
-                       (EXTRACT(EPOCH FROM b.block_end - b.block_begin)::bigint + 30) / 60
+                SELECT b.id, b.block_index, b.block_begin, b.block_end, %(minutes)s
                   FROM blocks b
                  WHERE b.id = ANY(%(ids)s)
                 """,
                 ids=ids,
+                minutes=half_up_minutes_sql(
+                    seconds_between_sql(SQL("b.block_begin"), SQL("b.block_end"))
+                ),
                 numbered=numbered_blocks_sql(
                     SQL(
                         """
@@ -292,6 +295,22 @@ class SupportActivity(models.Model):
             id_: (*blocks.get(id_, (None, None, None, None)), lines.get(id_))
             for id_ in set(blocks) | set(lines)
         }
+
+    def _rounded_minutes(self):
+        """``{id: whole minutes}`` of each activity's raw seconds, rounded half-up by the one
+        rounding rule (``billing_sql.half_up_minutes_sql``): the statement's ``minutes``."""
+        ids = [id_ for id_ in self._origin.ids if id_]
+        if not ids:
+            return {}
+        self.flush_model(["raw_seconds"])
+        self.env.cr.execute(
+            SQL(
+                "SELECT id, %s FROM miko_support_activity WHERE id = ANY(%s)",
+                half_up_minutes_sql(SQL("COALESCE(raw_seconds, 0)")),
+                ids,
+            )
+        )
+        return dict(self.env.cr.fetchall())
 
     def _compute_needs_billing(self):
         ids = [id_ for id_ in self._origin.ids if id_]
@@ -669,32 +688,6 @@ class SupportActivity(models.Model):
         return (
             moment.replace(tzinfo=UTC).astimezone(ZoneInfo(tz_name)).strftime("%Y-%m-%d %H:%M:%S")
         )
-
-
-def numbered_blocks_sql(activities):
-    """SQL: the rows ``(id, contract_id, user_id, day, date_begin, date_end)`` of ``activities``
-    (an SQL query giving the billable activities of whole groups), each with ``block_index``, the
-    number of the merged block it belongs to within its (contract, engineer, day) — the rule of
-    ``rules.intervals.merge_blocks``: ordered by begin, end and id, an activity opens a new block
-    when it starts after every earlier end. The billing run and the trails read both use it."""
-    return SQL(
-        """
-        SELECT o.*,
-               COUNT(*) FILTER (WHERE o.prev_end IS NULL OR o.date_begin > o.prev_end)
-                   OVER (PARTITION BY o.contract_id, o.user_id, o.day
-                             ORDER BY o.date_begin, o.date_end, o.id) AS block_index
-          FROM (
-              SELECT s.id, s.contract_id, s.user_id, s.day, s.date_begin, s.date_end,
-                     MAX(s.date_end) OVER (
-                         PARTITION BY s.contract_id, s.user_id, s.day
-                             ORDER BY s.date_begin, s.date_end, s.id
-                             ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
-                     ) AS prev_end
-                FROM (%s) s
-          ) o
-        """,
-        activities,
-    )
 
 
 def _groups_query(groups):

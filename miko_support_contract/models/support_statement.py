@@ -113,6 +113,7 @@ class SupportContract(models.Model):
                 day["work_descriptions"].append(
                     {"engineer": line.user_id.name, "description": line.name}
                 )
+        rounded_minutes = activities._rounded_minutes()
         for activity in activities:
             day = days.setdefault(activity.day, _statement_day(activity.day))
             day["lines"].append(
@@ -129,7 +130,7 @@ class SupportContract(models.Model):
                     ),
                     "raw_seconds": activity.raw_seconds,
                     "raw_minutes": round(activity.raw_seconds / 60.0, 2),
-                    "minutes": intervals.round_half_up_minutes(activity.raw_seconds),
+                    "minutes": rounded_minutes.get(activity.id, 0),
                     "engineer": activity.user_id.name,
                     "engineer_organisation": _engineer_organisation(activity.user_id, contract),
                     "description": activity.description or "",
