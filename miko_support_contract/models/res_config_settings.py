@@ -7,7 +7,7 @@ from ..controllers.support_request import (
     DEFAULT_RATE_MINUTES,
 )
 from .project_task import DEFAULT_EMAIL_MINUTES, EMAIL_MINUTES_PARAM
-from .support_activity_capture import DEFAULT_IMPORT_MAX_MB
+from .support_capture import DEFAULT_IMPORT_MAX_MB
 
 PARAM = "miko_support_contract.%s"
 

@@ -39,7 +39,7 @@ class SupportContract(models.Model):
         settings = contracts_by_key.get(("settings", contract.id))
         if settings is None:
             settings = (
-                contract.company_id.miko_support_tz or intervals.MOSCOW,
+                contract.company_id._miko_support_zone(),
                 contract.sudo().locked_until,
                 (contract.id, contract.company_id.id, contract.partner_id.id),
             )

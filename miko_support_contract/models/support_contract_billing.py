@@ -731,7 +731,7 @@ class SupportContract(models.Model):
             booked_on = self.date_start
         if self.date_end and booked_on > self.date_end:
             booked_on = self.date_end
-        if self.locked_until and booked_on <= self.locked_until:
+        if self._month_locked(booked_on):
             booked_on = self.locked_until + timedelta(days=1)
         return booked_on
 
@@ -741,7 +741,7 @@ class SupportContract(models.Model):
         rounded days). Idempotent; nothing for a month already closed. One query for all the
         contracts (the month close counts its queries per UPD)."""
         Entry = self.env["miko.support.wallet.entry"].sudo()
-        contracts = self.sudo().filtered(lambda c: not c.locked_until or c.locked_until < last)
+        contracts = self.sudo().filtered(lambda c: not c._month_locked(last))
         if not contracts:
             return Entry
         Entry.flush_model()

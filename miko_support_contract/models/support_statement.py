@@ -14,7 +14,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, format_date
 
-from ..rules import intervals, money, spreadsheet
+from ..rules import money, spreadsheet
 from ..rules import statement as statement_rules
 from ..rules.source_files import csv_safe_cell
 
@@ -61,7 +61,7 @@ class SupportContract(models.Model):
                 )
             )
         contract = self.sudo()
-        tz_name = contract.company_id.miko_support_tz or intervals.MOSCOW
+        tz_name = contract.company_id._miko_support_zone()
 
         def in_period(model, contract_field, date_field, order=None):
             domain = [
