@@ -78,7 +78,7 @@ WITH c AS (
      WHERE NOT r.same
 ), checked AS MATERIALIZED (
     SELECT p.*,
-           (p.date_begin AT TIME ZONE 'UTC' AT TIME ZONE p.tz)::date AS day0,
+           %(day0)s AS day0,
            CASE
                WHEN p.refused THEN 'refused'
                WHEN p.contract_id IS NULL THEN 'contract'
@@ -115,25 +115,13 @@ WINDOW w AS (PARTITION BY error IS NULL, source, source_ref ORDER BY idx)
 """
 
 # 2. the day pieces of the valid first records (cut at the local midnights, an activity lasts
-# at most 24 hours) beside the stored piece of the same number
+# at most 24 hours; ``billing_sql.day_pieces_sql``) beside the stored piece of the same number
 PIECE_SQL = """
 CREATE TEMP TABLE miko_import_piece ON COMMIT DROP AS
-WITH f AS (
-    SELECT r.*,
-           ((r.day0 + 1)::timestamp AT TIME ZONE r.tz) AT TIME ZONE 'UTC' AS midnight1,
-           ((r.day0 + 2)::timestamp AT TIME ZONE r.tz) AT TIME ZONE 'UTC' AS midnight2
-      FROM miko_import_row r
-     WHERE r.error IS NULL AND r.rn = 1
-), pieces AS (
-    SELECT f.*, 0 AS part, f.day0 AS day, f.date_begin AS piece_begin,
-           LEAST(f.date_end, f.midnight1) AS piece_end
-      FROM f
-     UNION ALL
-    SELECT f.*, 1, f.day0 + 1, f.midnight1, LEAST(f.date_end, f.midnight2)
-      FROM f WHERE f.date_end > f.midnight1
-     UNION ALL
-    SELECT f.*, 2, f.day0 + 2, f.midnight2, f.date_end
-      FROM f WHERE f.date_end > f.midnight2
+WITH pieces AS (
+    SELECT r.*, d.part, d.day, d.piece_begin, d.piece_end
+      FROM (%(pieces)s) d
+      JOIN miko_import_row r ON r.idx = d.ref
 )
 SELECT p.idx, p.raw_hash, p.source, p.source_ref, p.part, p.day, p.piece_begin, p.piece_end,
        p.contract_id, p.company_id, p.partner_id, p.user_id, p.kind, p.subject, p.description,

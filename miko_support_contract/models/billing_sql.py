@@ -1,11 +1,14 @@
 """The SQL fragments of the billing rules: the one implementation production runs.
 
 SQL is the engine of the union billing (window functions over a day's activities, whatever the
-number of groups); every statement that unions intervals or rounds seconds to minutes builds on
-these fragments: the billing run (``miko.support.contract._bill_groups``), the activity trail
-(``miko.support.activity._billing_trails``) and the statement's per-activity minutes
-(``miko.support.activity._rounded_minutes``). ``tests/test_billing_sql_fragments.py`` checks
-them against the Python oracle ``tests/oracle_intervals.py`` on random inputs, on a real cursor.
+number of groups); every statement that unions intervals, rounds seconds to minutes or cuts an
+activity at local midnight builds on these fragments: the billing run
+(``miko.support.contract._bill_groups``), the activity trail
+(``miko.support.activity._billing_trails``), the statement's per-activity minutes
+(``miko.support.activity._rounded_minutes``) and the midnight split of the activity form
+(``miko.support.activity._day_pieces``) and of ``register_activities`` (``PIECE_SQL``).
+``tests/test_billing_sql_fragments.py`` checks them against the Python oracle
+``tests/oracle_intervals.py`` on random inputs, on a real cursor.
 """
 
 from odoo.tools import SQL
@@ -49,4 +52,43 @@ def numbered_blocks_sql(activities):
           ) o
         """,
         activities,
+    )
+
+
+def local_day_sql(moment, zone):
+    """SQL: the calendar day of the naive-UTC ``moment`` in the time zone named by ``zone``
+    (``SQL`` expressions): the day an activity (piece) is billed on."""
+    return SQL("((%s) AT TIME ZONE 'UTC' AT TIME ZONE (%s))::date", moment, zone)
+
+
+def day_pieces_sql(rows):
+    """SQL: ``rows`` (an SQL query of ``(ref, date_begin, date_end, tz)``: naive-UTC moments of an
+    interval of at most 24 hours and the name of its time zone) cut at the local midnights, as
+    ``(ref, part, day, piece_begin, piece_end)``: part 0 from the begin, 1 and 2 after the first
+    and the second midnight, each on its local ``day``. An interval within one day gives one
+    piece; one ending exactly at midnight gives no empty piece; daylight-saving days (23 or 25
+    hours) are cut at their real midnights. The midnight split of the activity form
+    (``miko.support.activity._day_pieces``) and of ``register_activities`` (``PIECE_SQL``)."""
+    return SQL(
+        """
+        WITH r AS (
+            SELECT * FROM (%s) AS r(ref, date_begin, date_end, tz)
+        ), f AS (
+            SELECT r.ref, r.date_begin, r.date_end, d.day0,
+                   ((d.day0 + 1)::timestamp AT TIME ZONE r.tz) AT TIME ZONE 'UTC' AS midnight1,
+                   ((d.day0 + 2)::timestamp AT TIME ZONE r.tz) AT TIME ZONE 'UTC' AS midnight2
+              FROM r CROSS JOIN LATERAL (SELECT %s AS day0) d
+        )
+        SELECT f.ref, 0 AS part, f.day0 AS day, f.date_begin AS piece_begin,
+               LEAST(f.date_end, f.midnight1) AS piece_end
+          FROM f
+         UNION ALL
+        SELECT f.ref, 1, f.day0 + 1, f.midnight1, LEAST(f.date_end, f.midnight2)
+          FROM f WHERE f.date_end > f.midnight1
+         UNION ALL
+        SELECT f.ref, 2, f.day0 + 2, f.midnight2, f.date_end
+          FROM f WHERE f.date_end > f.midnight2
+        """,
+        rows,
+        local_day_sql(SQL("r.date_begin"), SQL("r.tz")),
     )

@@ -6,6 +6,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, format_date
 
 from ..rules import RuleError, intervals
+from .billing_sql import day_pieces_sql
 
 ACTIVITY_KINDS = [
     ("call_in", "Incoming call"),
@@ -395,17 +396,37 @@ class SupportActivity(models.Model):
                     )
                 )
 
+    def _day_pieces(self):
+        """``{id: [(part, day, begin, end)]}``: each activity cut at the local midnights of its
+        support time zone, by the one midnight split (``billing_sql.day_pieces_sql``)."""
+        activities = self.filtered(lambda a: a.id and a.date_begin and a.date_end)
+        if not activities:
+            return {}
+        rows = SQL(
+            "SELECT * FROM unnest(%s::int[], %s::timestamp[], %s::timestamp[], %s::text[])",
+            activities.ids,
+            activities.mapped("date_begin"),
+            activities.mapped("date_end"),
+            [activity._support_zone().key for activity in activities],
+        )
+        self.env.cr.execute(
+            SQL("SELECT * FROM (%s) p ORDER BY p.ref, p.part", day_pieces_sql(rows))
+        )
+        pieces = {}
+        for ref, part, day, begin, end in self.env.cr.fetchall():
+            pieces.setdefault(ref, []).append((part, day, begin, end))
+        return pieces
+
     def _split_at_midnight(self):
         """Cut every activity crossing local midnight into one piece per day."""
+        all_pieces = self._day_pieces()
         for activity in self:
-            pieces = intervals.split_by_local_day(
-                activity.date_begin, activity.date_end, activity._support_zone()
-            )
+            pieces = all_pieces.get(activity.id, [])
             if len(pieces) < 2:
                 continue
-            (_day, _first_begin, first_end), *rest = pieces
+            (_part, _day, _first_begin, first_end), *rest = pieces
             super(SupportActivity, activity).write({"date_end": first_end})
-            for offset, (_day, begin, end) in enumerate(rest, start=1):
+            for offset, (_part, _day, begin, end) in enumerate(rest, start=1):
                 activity.copy(
                     {
                         "date_begin": begin,
@@ -417,13 +438,13 @@ class SupportActivity(models.Model):
         return True
 
     def _update_day_and_seconds(self):
+        pieces = self._day_pieces()
         for activity in self:
-            zone = activity._support_zone()
-            local = activity.date_begin.replace(tzinfo=UTC).astimezone(zone)
+            day = pieces[activity.id][0][1]
             seconds = int((activity.date_end - activity.date_begin).total_seconds())
             values = {}
-            if activity.day != local.date():
-                values["day"] = local.date()
+            if activity.day != day:
+                values["day"] = day
             if activity.raw_seconds != seconds:
                 values["raw_seconds"] = seconds
             if values:

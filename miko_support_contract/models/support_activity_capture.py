@@ -18,6 +18,7 @@ from odoo.tools import SQL
 
 from ..rules import RuleError
 from .activity_import_sql import PIECE_SQL, ROW_SQL, STATUS_SQL
+from .billing_sql import day_pieces_sql, local_day_sql
 from .support_activity import ACTIVITY_KIND_CODES
 
 # ISO 8601 with a UTC offset, as ``datetime.fromisoformat`` reads it; PostgreSQL casts what
@@ -100,6 +101,7 @@ class SupportActivity(models.Model):
                 date_end=_moment_sql("end_text"),
                 kinds=sorted(ACTIVITY_KIND_CODES),
                 ws=WHITESPACE,
+                day0=local_day_sql(SQL("p.date_begin"), SQL("p.tz")),
                 **{f"{name}_limit": limit for name, limit in TEXT_LIMITS},
             )
         )
@@ -133,7 +135,17 @@ class SupportActivity(models.Model):
                         ),
                     }
                 )
-        cr.execute(SQL(PIECE_SQL))
+        cr.execute(
+            SQL(
+                PIECE_SQL,
+                pieces=day_pieces_sql(
+                    SQL(
+                        "SELECT r.idx, r.date_begin, r.date_end, r.tz FROM miko_import_row r "
+                        "WHERE r.error IS NULL AND r.rn = 1"
+                    )
+                ),
+            )
+        )
         cr.execute(SQL(STATUS_SQL))
         cr.execute(
             SQL(

@@ -120,7 +120,6 @@ class SupportContract(models.Model):
                         contract=contract.display_name,
                     )
                 )
-        pieces = intervals.split_by_local_day(begin, end, tz_name)
         return {
             "contract": contract,
             "contract_ids": contract_ids,
@@ -131,7 +130,6 @@ class SupportContract(models.Model):
             "source": values["source"],
             "source_ref": values["source_ref"],
             "request_id": request_id,
-            "pieces": pieces,
             "compare": (
                 contract.id,
                 user.id,

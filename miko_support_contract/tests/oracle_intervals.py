@@ -1,10 +1,10 @@
 """Test oracle of the union billing: the rule in plain Python, second by second readable.
 
 Production bills with the SQL fragments of ``models/billing_sql.py`` (``numbered_blocks_sql``,
-``half_up_minutes_sql``); this module is their oracle only: ``test_billing_sql_fragments``
-checks the fragments against it on random inputs, ``test_billing_sql`` and
-``test_billing_queue`` the whole billing run. It splits days with the production
-``rules.intervals.split_by_local_day`` and validates with ``rules.intervals.validate_interval``.
+``half_up_minutes_sql``) and cuts days with ``day_pieces_sql``; this module is their oracle
+only: ``test_billing_sql_fragments`` checks the fragments against it on random inputs,
+``test_billing_sql`` and ``test_billing_queue`` the whole billing run. It validates with the
+production ``rules.intervals.validate_interval``.
 
 The billing rule: for each engineer, contract and calendar day (local time of the contract,
 Moscow by default) the billed time is the *union* of the engineer's activity intervals.
@@ -18,19 +18,51 @@ into: the audit trail of :class:`DayBilling`.
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import NamedTuple
 
 from ..rules.intervals import (
     MAX_DURATION,
     MOSCOW,
     _end_before_start_error,
-    _split,
     _zone,
     validate_interval,
 )
 
 _SECOND = timedelta(seconds=1)
+_ONE_DAY = timedelta(days=1)
+
+
+@lru_cache(maxsize=4096)
+def _midnight_utc(zone, local_date):
+    """Naive-UTC moment at which ``local_date`` starts in ``zone``."""
+    local_midnight = datetime.combine(local_date, time(), tzinfo=zone)
+    return local_midnight.astimezone(UTC).replace(tzinfo=None)
+
+
+def _split(start, end, zone):
+    local_date = start.replace(tzinfo=UTC).astimezone(zone).date()
+    pieces = []
+    while True:
+        next_midnight = _midnight_utc(zone, local_date + _ONE_DAY)
+        if end <= next_midnight:
+            pieces.append((local_date, start, end))
+            return pieces
+        pieces.append((local_date, start, next_midnight))
+        start = next_midnight
+        local_date += _ONE_DAY
+
+
+def split_by_local_day(start_utc, end_utc, tz=MOSCOW) -> list[tuple[date, datetime, datetime]]:
+    """Split a naive-UTC interval at the local midnights of ``tz``.
+
+    Returns ``(local_date, start_utc, end_utc)`` pieces in time order; an interval within one
+    local day gives a single piece. Daylight-saving days (23 or 25 hours) are handled.
+    """
+    if end_utc < start_utc:
+        raise _end_before_start_error(start_utc, end_utc, tz)
+    return _split(start_utc, end_utc, _zone(tz))
 
 
 @dataclass(frozen=True, slots=True)

