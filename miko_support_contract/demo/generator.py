@@ -246,7 +246,9 @@ def _activities(env, contracts, today):
         '"SIP/trunk-2","Dial","SIP/trunk/84957778899","{day} 12:00:00","{day} 12:00:05",'
         '"{day} 12:07:05",425,420,"ANSWERED","DOCUMENTATION","1790000000.1",""\n'
     ).format(day=(today - timedelta(days=1)).isoformat())
-    env["miko.support.activity"].import_pbx_cdr(unknown_call.encode(), pbx_tz="Europe/Moscow")
+    env["miko.support.activity"].import_pbx_cdr(
+        unknown_call.encode(), pbx_tz=contracts.company_id._miko_support_zone().key
+    )
 
 
 def _record(contract, engineer, kind, start, end, *, subject, description="", source_ref=""):

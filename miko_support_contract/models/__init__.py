@@ -3,6 +3,9 @@ from . import res_bank
 from . import res_company
 from . import res_partner
 from . import support_contract
+from . import support_contract_invoicing
+from . import support_contract_lifecycle
+from . import support_contract_wallet
 from . import support_licence
 from . import support_rate
 from . import wallet_entry
@@ -12,8 +15,10 @@ from . import account_chart_template
 from . import overrun_consent
 from . import res_users
 from . import support_activity
+from . import support_activity_trail
 from . import support_billing_queue
 from . import support_activity_capture
+from . import support_capture
 from . import support_activity_unmatched
 from . import support_remote_device
 from . import support_contract_billing

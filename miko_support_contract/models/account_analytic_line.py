@@ -218,8 +218,7 @@ class AccountAnalyticLine(models.Model):
 
     def _miko_check_not_locked(self):
         for line in self.sudo():
-            locked_until = line.miko_contract_id.locked_until
-            if locked_until and line.date <= locked_until:
+            if line.miko_contract_id and line.miko_contract_id._month_locked(line.date):
                 raise UserError(
                     self.env._(
                         "Support day line %(line)s of %(day)s belongs to a month closed by its "

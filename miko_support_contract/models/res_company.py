@@ -1,3 +1,6 @@
+from datetime import UTC
+from zoneinfo import ZoneInfo
+
 from odoo import api, fields, models
 
 from odoo.addons.base.models.res_partner import _tz_get
@@ -112,12 +115,18 @@ class ResCompany(models.Model):
         help="IndexKey of the last event of the Diadoc box that was read and applied.",
     )
 
+    def _miko_support_zone(self):
+        """The company's support time zone as a ``ZoneInfo`` (Europe/Moscow when unset): the
+        one time-zone helper of the addon. Billing days, midnight splits, support hours and the
+        documents' dates are counted in it; an empty recordset gives Moscow."""
+        return ZoneInfo(self[:1].miko_support_tz or MOSCOW_TZ)
+
     def _miko_support_today(self):
         """Today's date in the company's support time zone."""
         self.ensure_one()
-        return fields.Datetime.context_timestamp(
-            self.with_context(tz=self.miko_support_tz or MOSCOW_TZ), fields.Datetime.now()
-        ).date()
+        return (
+            fields.Datetime.now().replace(tzinfo=UTC).astimezone(self._miko_support_zone()).date()
+        )
 
     @api.model
     def _tz_get(self):

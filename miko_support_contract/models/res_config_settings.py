@@ -8,7 +8,7 @@ from ..controllers.support_request import (
 )
 from ..edi.diadoc import DiadocProvider
 from .project_task import DEFAULT_EMAIL_MINUTES, EMAIL_MINUTES_PARAM
-from .support_activity_capture import DEFAULT_IMPORT_MAX_MB
+from .support_capture import DEFAULT_IMPORT_MAX_MB
 
 PARAM = "miko_support_contract.%s"
 

@@ -3,10 +3,10 @@ from zoneinfo import ZoneInfo
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.fields import Domain
-from odoo.tools import SQL, Query, format_date
+from odoo.tools import SQL, format_date
 
 from ..rules import RuleError, intervals
+from .billing_sql import day_pieces_sql
 
 ACTIVITY_KINDS = [
     ("call_in", "Incoming call"),
@@ -193,160 +193,6 @@ class SupportActivity(models.Model):
             return SQL("(%s) / 60.0", super()._read_group_select("raw_seconds:sum", query))
         return super()._read_group_select(aggregate_spec, query)
 
-    @api.depends(
-        "contract_id", "user_id", "day", "date_begin", "date_end", "active", "is_vendor_bug"
-    )
-    def _compute_billing_trail(self):
-        """The block of each activity within its (contract, engineer, day), read from the rows.
-
-        One window query for the groups of the whole recordset, the rule of the billing run
-        (``rules.intervals.merge_blocks``: running maximum of the ends ordered by begin, end, id;
-        each block rounded half-up to whole minutes). An inactive or vendor-bug activity has no
-        block; an inactive one has no day line either.
-        """
-        trails = self._billing_trails()
-        Line = self.env["account.analytic.line"]
-        for activity in self:
-            trail = trails.get(activity._origin.id)
-            if trail is None:
-                activity.update(
-                    {
-                        "block_index": 0,
-                        "block_begin": False,
-                        "block_end": False,
-                        "block_billed_minutes": 0,
-                        "timesheet_id": False,
-                    }
-                )
-                continue
-            block_index, block_begin, block_end, minutes, line_id = trail
-            activity.update(
-                {
-                    "block_index": block_index or 0,
-                    "block_begin": block_begin or False,
-                    "block_end": block_end or False,
-                    "block_billed_minutes": minutes or 0,
-                    "timesheet_id": Line.browse(line_id),
-                }
-            )
-
-    def _billing_trails(self):
-        """``{id: (block_index, block_begin, block_end, block_billed_minutes, line_id)}``."""
-        ids = [id_ for id_ in self._origin.ids if id_]
-        if not ids:
-            return {}
-        self.flush_model(
-            ["contract_id", "user_id", "day", "date_begin", "date_end", "active", "is_vendor_bug"]
-        )
-        self.env["account.analytic.line"].flush_model(["miko_contract_id", "user_id", "date"])
-        self.env.cr.execute(
-            SQL(
-                """
-                WITH g AS (
-                    SELECT DISTINCT contract_id, user_id, day
-                      FROM miko_support_activity WHERE id = ANY(%(ids)s)
-                ), numbered AS (%(numbered)s
-                ), blocks AS (
-                    SELECT id, block_index,
-                           MIN(date_begin) OVER b AS block_begin,
-                           MAX(date_end) OVER b AS block_end
-                      FROM numbered
-                    WINDOW b AS (PARTITION BY contract_id, user_id, day, block_index)
-                )
-                SELECT b.id, b.block_index, b.block_begin, b.block_end,
-                       (EXTRACT(EPOCH FROM b.block_end - b.block_begin)::bigint + 30) / 60
-                  FROM blocks b
-                 WHERE b.id = ANY(%(ids)s)
-                """,
-                ids=ids,
-                numbered=numbered_blocks_sql(
-                    SQL(
-                        """
-                        SELECT a.id, a.contract_id, a.user_id, a.day, a.date_begin, a.date_end
-                          FROM miko_support_activity a
-                          JOIN g ON a.contract_id = g.contract_id AND a.user_id = g.user_id
-                                AND a.day = g.day
-                         WHERE a.active AND NOT COALESCE(a.is_vendor_bug, FALSE)
-                        """
-                    )
-                ),
-            )
-        )
-        blocks = {row[0]: row[1:] for row in self.env.cr.fetchall()}
-        # the day line of each active activity (its unique index: contract, engineer, date)
-        self.env.cr.execute(
-            SQL(
-                """
-                SELECT a.id, l.id
-                  FROM miko_support_activity a
-                  JOIN account_analytic_line l
-                    ON l.miko_contract_id = a.contract_id AND l.user_id = a.user_id
-                   AND l.date = a.day AND l.miko_contract_id IS NOT NULL
-                 WHERE a.id = ANY(%s) AND a.active
-                """,
-                ids,
-            )
-        )
-        lines = dict(self.env.cr.fetchall())
-        return {
-            id_: (*blocks.get(id_, (None, None, None, None)), lines.get(id_))
-            for id_ in set(blocks) | set(lines)
-        }
-
-    def _compute_needs_billing(self):
-        ids = [id_ for id_ in self._origin.ids if id_]
-        queued = set()
-        if ids:
-            self.flush_model(["contract_id", "user_id", "day"])
-            self.env.cr.execute(
-                SQL(
-                    """
-                    SELECT a.id FROM miko_support_activity a
-                      JOIN miko_support_billing_queue q
-                        ON q.contract_id = a.contract_id AND q.user_id = a.user_id
-                       AND q.day = a.day
-                     WHERE a.id = ANY(%s)
-                    """,
-                    ids,
-                )
-            )
-            queued = {row[0] for row in self.env.cr.fetchall()}
-        for activity in self:
-            activity.needs_billing = activity._origin.id in queued
-
-    def _search_timesheet_id(self, operator, value):
-        if operator not in ("in", "any"):
-            return NotImplemented
-        if operator == "any":
-            Line = self.env["account.analytic.line"].with_context(active_test=False)
-            query = value if isinstance(value, Query) else Line._search(value)
-            return Domain("id", "in", _activities_of_lines(query.subselect()))
-        line_ids = [id_ for id_ in value if id_]
-        domain = Domain.FALSE
-        if line_ids:
-            domain = Domain("id", "in", _activities_of_lines(SQL("%s", tuple(line_ids))))
-        if False in value or None in value:
-            domain |= Domain("id", "not in", _activities_of_lines(None))
-        return domain
-
-    def _search_needs_billing(self, operator, value):
-        if operator != "in":
-            return NotImplemented
-        queued = Domain(
-            "id",
-            "in",
-            SQL(
-                """(SELECT a.id FROM miko_support_activity a
-                      JOIN miko_support_billing_queue q
-                        ON q.contract_id = a.contract_id AND q.user_id = a.user_id
-                       AND q.day = a.day)"""
-            ),
-        )
-        wanted = {bool(item) for item in value}
-        if wanted == {True, False}:
-            return Domain.TRUE
-        return queued if True in wanted else ~queued
-
     @api.depends("subject", "date_begin")
     def _compute_display_name(self):
         for activity in self:
@@ -360,7 +206,7 @@ class SupportActivity(models.Model):
         for activity in self:
             try:
                 intervals.validate_interval(
-                    activity.date_begin, activity.date_end, activity._support_tz_name()
+                    activity.date_begin, activity.date_end, activity._support_zone()
                 )
             except RuleError as error:
                 raise ValidationError(
@@ -530,14 +376,15 @@ class SupportActivity(models.Model):
                     )
             activity.hold_message = message
 
-    def _support_tz_name(self):
+    def _support_zone(self):
+        """The support time zone (``ZoneInfo``) of the activity's company."""
         company = self.company_id or self.contract_id.company_id or self.env.company
-        return company.miko_support_tz or intervals.MOSCOW
+        return company._miko_support_zone()
 
     def _check_not_locked(self):
         for activity in self.sudo():
-            locked_until = activity.contract_id.locked_until
-            if locked_until and activity.day and activity.day <= locked_until:
+            if activity.contract_id and activity.contract_id._month_locked(activity.day):
+                locked_until = activity.contract_id.locked_until
                 raise UserError(
                     self.env._(
                         "Activity %(activity)s of %(day)s belongs to a month closed by its UPD "
@@ -549,17 +396,37 @@ class SupportActivity(models.Model):
                     )
                 )
 
+    def _day_pieces(self):
+        """``{id: [(part, day, begin, end)]}``: each activity cut at the local midnights of its
+        support time zone, by the one midnight split (``billing_sql.day_pieces_sql``)."""
+        activities = self.filtered(lambda a: a.id and a.date_begin and a.date_end)
+        if not activities:
+            return {}
+        rows = SQL(
+            "SELECT * FROM unnest(%s::int[], %s::timestamp[], %s::timestamp[], %s::text[])",
+            activities.ids,
+            activities.mapped("date_begin"),
+            activities.mapped("date_end"),
+            [activity._support_zone().key for activity in activities],
+        )
+        self.env.cr.execute(
+            SQL("SELECT * FROM (%s) p ORDER BY p.ref, p.part", day_pieces_sql(rows))
+        )
+        pieces = {}
+        for ref, part, day, begin, end in self.env.cr.fetchall():
+            pieces.setdefault(ref, []).append((part, day, begin, end))
+        return pieces
+
     def _split_at_midnight(self):
         """Cut every activity crossing local midnight into one piece per day."""
+        all_pieces = self._day_pieces()
         for activity in self:
-            pieces = intervals.split_by_local_day(
-                activity.date_begin, activity.date_end, activity._support_tz_name()
-            )
+            pieces = all_pieces.get(activity.id, [])
             if len(pieces) < 2:
                 continue
-            (_day, _first_begin, first_end), *rest = pieces
+            (_part, _day, _first_begin, first_end), *rest = pieces
             super(SupportActivity, activity).write({"date_end": first_end})
-            for offset, (_day, begin, end) in enumerate(rest, start=1):
+            for offset, (_part, _day, begin, end) in enumerate(rest, start=1):
                 activity.copy(
                     {
                         "date_begin": begin,
@@ -571,13 +438,13 @@ class SupportActivity(models.Model):
         return True
 
     def _update_day_and_seconds(self):
+        pieces = self._day_pieces()
         for activity in self:
-            zone = ZoneInfo(activity._support_tz_name())
-            local = activity.date_begin.replace(tzinfo=UTC).astimezone(zone)
+            day = pieces[activity.id][0][1]
             seconds = int((activity.date_end - activity.date_begin).total_seconds())
             values = {}
-            if activity.day != local.date():
-                values["day"] = local.date()
+            if activity.day != day:
+                values["day"] = day
             if activity.raw_seconds != seconds:
                 values["raw_seconds"] = seconds
             if values:
@@ -605,96 +472,16 @@ class SupportActivity(models.Model):
         )
         self.invalidate_model(["source_hash"])
 
-    def _queue_own_billing_groups(self):
-        """Queue the (contract, engineer, day) of these activities, as stored, for billing."""
-        if self.ids:
-            self._queue_billing_groups(
-                SQL(
-                    "SELECT contract_id, user_id, day FROM miko_support_activity "
-                    "WHERE id = ANY(%s)",
-                    self.ids,
-                )
-            )
-
     @api.model
-    def _queue_billing_groups(self, query):
-        """Queue for billing the ``(contract_id, user_id, day)`` rows of ``query`` (an ``SQL``
-        SELECT). A group already queued stays queued once, its ``version`` bumped: the billing
-        run deletes a queue row only at the version it billed, so a change committed while it
-        ran is billed by the next run. ``ON CONFLICT DO UPDATE`` waits for a run that claimed
-        the row (``DO NOTHING`` did not, and the change was lost); at Odoo's REPEATABLE READ the
-        waiting writer then fails once with a serialization error and its transaction is
-        retried (Odoo retries RPC calls and crons), which queues the group again
-        (``tests/test_billing_race.py``). Code that writes activities without such a retry
-        must retry on ``SerializationFailure`` itself."""
-        self.flush_model(["contract_id", "user_id", "day"])
-        self.env.cr.execute(
-            SQL(
-                """
-                INSERT INTO miko_support_billing_queue (contract_id, user_id, day, version)
-                SELECT DISTINCT g.contract_id, g.user_id, g.day, 0
-                  FROM (%s) AS g(contract_id, user_id, day)
-                 WHERE g.contract_id IS NOT NULL AND g.user_id IS NOT NULL AND g.day IS NOT NULL
-              ORDER BY 1, 2, 3
-                    ON CONFLICT (contract_id, user_id, day)
-                    DO UPDATE SET version = COALESCE(miko_support_billing_queue.version, 0) + 1
-                """,
-                query,
-            )
-        )
-        self.env["miko.support.billing.queue"].invalidate_model()
-        self._invalidate_billing_trails()
-
-    @api.model
-    def _invalidate_billing_trails(self):
-        """The trails and day lines read from the rows of a group change with any of its rows."""
-        self.env["miko.support.activity"].invalidate_model(
-            [
-                "block_index",
-                "block_begin",
-                "block_end",
-                "block_billed_minutes",
-                "timesheet_id",
-                "needs_billing",
-            ]
-        )
-        self.env["account.analytic.line"].invalidate_model(["miko_activity_ids"])
-
-    @api.model
-    def _local_datetime_text(self, moment, tz_name):
+    def _local_datetime_text(self, moment, zone):
+        """``moment`` (naive UTC) as local text of ``zone`` (a ``ZoneInfo`` or a zone name)."""
         if not moment:
             return ""
         if isinstance(moment, str):
             moment = datetime.fromisoformat(moment)
-        return (
-            moment.replace(tzinfo=UTC).astimezone(ZoneInfo(tz_name)).strftime("%Y-%m-%d %H:%M:%S")
-        )
-
-
-def numbered_blocks_sql(activities):
-    """SQL: the rows ``(id, contract_id, user_id, day, date_begin, date_end)`` of ``activities``
-    (an SQL query giving the billable activities of whole groups), each with ``block_index``, the
-    number of the merged block it belongs to within its (contract, engineer, day) — the rule of
-    ``rules.intervals.merge_blocks``: ordered by begin, end and id, an activity opens a new block
-    when it starts after every earlier end. The billing run and the trails read both use it."""
-    return SQL(
-        """
-        SELECT o.*,
-               COUNT(*) FILTER (WHERE o.prev_end IS NULL OR o.date_begin > o.prev_end)
-                   OVER (PARTITION BY o.contract_id, o.user_id, o.day
-                             ORDER BY o.date_begin, o.date_end, o.id) AS block_index
-          FROM (
-              SELECT s.id, s.contract_id, s.user_id, s.day, s.date_begin, s.date_end,
-                     MAX(s.date_end) OVER (
-                         PARTITION BY s.contract_id, s.user_id, s.day
-                             ORDER BY s.date_begin, s.date_end, s.id
-                             ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
-                     ) AS prev_end
-                FROM (%s) s
-          ) o
-        """,
-        activities,
-    )
+        if isinstance(zone, str):
+            zone = ZoneInfo(zone)
+        return moment.replace(tzinfo=UTC).astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _groups_query(groups):
@@ -702,17 +489,4 @@ def _groups_query(groups):
     contract_ids, user_ids, days = (list(column) for column in zip(*groups, strict=True))
     return SQL(
         "SELECT * FROM unnest(%s::int[], %s::int[], %s::date[])", contract_ids, user_ids, days
-    )
-
-
-def _activities_of_lines(line_ids):
-    """SQL subquery: the active activities of the day lines ``line_ids`` (an SQL ``IN`` operand,
-    a tuple or a subselect), or of any day line when ``None``."""
-    line_filter = SQL("AND l.id IN %s", line_ids) if line_ids is not None else SQL()
-    return SQL(
-        """(SELECT a.id FROM miko_support_activity a
-              JOIN account_analytic_line l
-                ON l.miko_contract_id = a.contract_id AND l.user_id = a.user_id AND l.date = a.day
-             WHERE a.active %s)""",
-        line_filter,
     )

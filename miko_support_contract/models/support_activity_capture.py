@@ -5,25 +5,21 @@
   and upserted there, in a dozen statements whatever their number. Python checks the types and
   words the messages of the records refused (with the same validator as a single record, so the
   messages are the ones users know).
-* PBX call records and remote-desktop connection reports, turned into API records.
+* PBX call records and remote-desktop connection reports: parsed by the capture service
+  (``miko.support.capture``, ``support_capture.py``) into API records.
 """
 
-import base64
-import binascii
-import collections
 import json
 import math
-from datetime import UTC
 
 from odoo import api, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from ..rules import RuleError, pbx_cdr, phones, teamviewer
+from ..rules import RuleError
+from .activity_import_sql import PIECE_SQL, ROW_SQL, STATUS_SQL
+from .billing_sql import day_pieces_sql, local_day_sql
 from .support_activity import ACTIVITY_KIND_CODES
-
-OPEN_CONTRACT_STATES = ("draft", "active", "suspended", "terminating")
-DEFAULT_IMPORT_MAX_MB = 20
 
 # ISO 8601 with a UTC offset, as ``datetime.fromisoformat`` reads it; PostgreSQL casts what
 # matches (days past the 28th are checked against the month first)
@@ -53,239 +49,17 @@ class SupportActivity(models.Model):
 
     @api.model
     def import_pbx_cdr(self, data, pbx_tz=None):
-        """Import an Asterisk ``Master.csv`` (bytes, text or base64 text) of the PBX.
-
-        ``pbx_tz``: the zone the PBX writes its times in; ``None`` detects it from the uniqueids
-        (the company's support zone when nothing tells); ``detected`` in the result says which
-        zone and layouts were used.
-
-        Answered calls of an engineer's extension with a customer's number become activities
-        (begin = answer, end = hang-up); unknown extensions or numbers go to the unmatched queue.
-        Idempotent: a re-import creates nothing new. Returns the counts, the unmatched count and
-        the errors with their line numbers.
-        """
-        company = self.env.company
-        default_tz = company.miko_support_tz or "Europe/Moscow"
-        users = (
-            self.env["res.users"]
-            .sudo()
-            .search([("miko_pbx_extension", "!=", False), ("share", "=", False)])
-        )
-        extensions = {user.miko_pbx_extension.strip(): user for user in users}
-        parsed = self._parse_source(
-            lambda payload: pbx_cdr.parse_master_csv(
-                payload,
-                set(extensions),
-                pbx_tz,
-                default_tz=default_tz,
-                # set by a capture source's upload (``miko.support.capture.source.import_file``)
-                city_code=self.env.context.get("miko_city_code"),
-                extension_length=self.env.context.get("miko_extension_length"),
-            ),
-            data,
-        )
-        return self._import_parsed(
-            parsed,
-            company,
-            lambda ref: extensions.get((ref or "").strip()),
-            self._contract_by_phone,
-        )
+        """Import an Asterisk ``Master.csv`` (bytes, text or base64 text) of the PBX: see
+        ``miko.support.capture._import_pbx_cdr``."""
+        return self.env["miko.support.capture"]._import_pbx_cdr(data, pbx_tz=pbx_tz)
 
     @api.model
     def import_teamviewer_report(self, data, file_format="csv", tz=None):
-        """Import a TeamViewer connection report: CSV export or Web API JSON (connections)."""
-        company = self.env.company
-        tz_name = tz or company.miko_support_tz or "Europe/Moscow"
-        if file_format == "json":
-            parsed = self._parse_source(teamviewer.parse_connections_json, data)
-        elif file_format == "csv":
-            parsed = self._parse_source(
-                lambda payload: teamviewer.parse_connections_csv(payload, tz_name), data
-            )
-        else:
-            raise UserError(
-                self.env._(
-                    'Unknown report format "%(format)s": use csv or json.', format=file_format
-                )
-            )
-        return self._import_parsed(
-            parsed, company, self._engineer_by_teamviewer_ref, self._contract_by_device
+        """Import a TeamViewer connection report: CSV export or Web API JSON (connections); see
+        ``miko.support.capture._import_teamviewer_report``."""
+        return self.env["miko.support.capture"]._import_teamviewer_report(
+            data, file_format=file_format, tz=tz
         )
-
-    @api.model
-    def _max_upload_bytes(self):
-        """Largest accepted import file (system parameter
-        ``miko_support_contract.import_max_upload_mb``, 20 MB by default)."""
-        value = (
-            self.env["ir.config_parameter"]
-            .sudo()
-            .get_param("miko_support_contract.import_max_upload_mb", DEFAULT_IMPORT_MAX_MB)
-        )
-        try:
-            megabytes = float(value)
-        except ValueError:
-            megabytes = DEFAULT_IMPORT_MAX_MB
-        return int(max(megabytes, 0) * 1024 * 1024)
-
-    @api.model
-    def _check_upload_size(self, size, encoded=False):
-        """Refuse a file over the limit from its size alone, before it is decoded or parsed.
-
-        ``encoded``: ``size`` is the length of base64 text (¾ of it are bytes).
-        """
-        size = size * 3 // 4 if encoded else size
-        limit = self._max_upload_bytes()
-        if size > limit:
-            raise UserError(
-                self.env._(
-                    "The file is too large: %(size)s MB, at most %(limit)s MB are accepted "
-                    "(system parameter miko_support_contract.import_max_upload_mb). Nothing was "
-                    "imported.",
-                    size=round(size / 1024 / 1024, 1),
-                    limit=round(limit / 1024 / 1024, 1),
-                )
-            )
-
-    @api.model
-    def _parse_source(self, parser, data):
-        if isinstance(data, str):
-            self._check_upload_size(len(data), encoded=True)
-            try:
-                payload = base64.b64decode(data, validate=True)
-            except (binascii.Error, ValueError):
-                payload = data.encode("utf-8")
-        else:
-            payload = data
-        self._check_upload_size(len(payload))
-        try:
-            return parser(payload)
-        except RuleError as error:
-            raise UserError(self.env._(error.message)) from error
-
-    @api.model
-    def _engineer_by_teamviewer_ref(self, ref):
-        ref = (ref or "").strip()
-        if not ref:
-            return None
-        Users = self.env["res.users"].sudo()
-        return (
-            Users.search([("miko_teamviewer_ref", "=ilike", ref), ("share", "=", False)], limit=1)
-            or Users.search(
-                ["|", ("login", "=ilike", ref), ("email", "=ilike", ref), ("share", "=", False)],
-                limit=1,
-            )
-            or None
-        )
-
-    @api.model
-    def _contract_by_phone(self, ref, company):
-        key = phones.normalize_phone(ref or "")
-        if not key:
-            return "customer", None
-        partners = self.env["res.partner"].sudo().search([("miko_phone_key", "=", key)])
-        if not partners:
-            return "customer", None
-        return self._single_open_contract(partners.commercial_partner_id, company)
-
-    @api.model
-    def _contract_by_device(self, ref, company):
-        device = (
-            self.env["miko.support.remote.device"]
-            .sudo()
-            .search(
-                [("device_ref", "=", teamviewer.device_ref(ref)), ("company_id", "=", company.id)],
-                limit=1,
-            )
-        )
-        if not device:
-            return "customer", None
-        return None, device.contract_id
-
-    @api.model
-    def _single_open_contract(self, commercial_partners, company):
-        contracts = (
-            self.env["miko.support.contract"]
-            .sudo()
-            .search(
-                [
-                    ("partner_id", "child_of", commercial_partners.ids),
-                    ("company_id", "=", company.id),
-                    ("state", "in", OPEN_CONTRACT_STATES),
-                ]
-            )
-        )
-        if len(contracts) != 1:
-            return "contract", None
-        return None, contracts
-
-    @api.model
-    def _import_parsed(self, parsed, company, find_engineer, find_contract):
-        matched, unmatched, reasons = [], [], []
-        for record in parsed.records:
-            engineer = find_engineer(record.get("engineer_ref"))
-            reason, contract = find_contract(record.get("customer_ref"), company)
-            if not engineer:
-                reason = "engineer"
-            if reason:
-                unmatched.append(record)
-                reasons.append(reason)
-                continue
-            matched.append(
-                {
-                    "contract": contract.id,
-                    "engineer": engineer.login,
-                    "kind": record["kind"],
-                    "start": record["start"].astimezone(UTC).isoformat(),
-                    "end": record["end"].astimezone(UTC).isoformat(),
-                    "subject": record["subject"],
-                    "description": record.get("description") or "",
-                    "source": record["source"],
-                    "source_ref": record["source_ref"],
-                }
-            )
-        queued = (
-            self.env["miko.support.activity.unmatched"].sudo()._queue(unmatched, reasons, company)
-        )
-        result = self.env["miko.support.contract"].register_activities(matched)
-        if matched:
-            failed = {error["index"] for error in result["errors"]}
-            self.env["miko.support.activity.unmatched"].sudo().search(
-                [
-                    ("state", "=", "open"),
-                    ("source", "in", list({r["source"] for r in matched})),
-                    (
-                        "source_ref",
-                        "in",
-                        [r["source_ref"] for i, r in enumerate(matched) if i not in failed],
-                    ),
-                ]
-            ).write({"state": "assigned"})
-        errors = [
-            {"line": line_no, "message": str(self.env._(message))}
-            for line_no, message in parsed.errors
-        ]
-        errors += [
-            {
-                "line": None,
-                "message": self.env._(
-                    "Record %(ref)s: %(message)s",
-                    ref=matched[error["index"]]["source_ref"],
-                    message=error["message"],
-                ),
-            }
-            for error in result["errors"]
-        ]
-        return {
-            "created": result["created"],
-            "updated": result["updated"],
-            "skipped": result["skipped"] + len(parsed.skipped) + (len(unmatched) - len(queued)),
-            "unmatched": len(queued),
-            "errors": errors,
-            "detected": parsed.detected,
-            "skip_reasons": dict(
-                collections.Counter(str(self.env._(message)) for _line, message in parsed.skipped)
-            ),
-        }
 
     # ------------------------------------------------------------------------------------------
     # The Integration API: register_activities in set-based SQL
@@ -319,7 +93,7 @@ class SupportActivity(models.Model):
         }
         cr.execute(
             SQL(
-                _ROW_SQL,
+                ROW_SQL,
                 **mapping,
                 payload=payload,
                 refused=refused,
@@ -327,6 +101,7 @@ class SupportActivity(models.Model):
                 date_end=_moment_sql("end_text"),
                 kinds=sorted(ACTIVITY_KIND_CODES),
                 ws=WHITESPACE,
+                day0=local_day_sql(SQL("p.date_begin"), SQL("p.tz")),
                 **{f"{name}_limit": limit for name, limit in TEXT_LIMITS},
             )
         )
@@ -360,8 +135,18 @@ class SupportActivity(models.Model):
                         ),
                     }
                 )
-        cr.execute(SQL(_PIECE_SQL))
-        cr.execute(SQL(_STATUS_SQL))
+        cr.execute(
+            SQL(
+                PIECE_SQL,
+                pieces=day_pieces_sql(
+                    SQL(
+                        "SELECT r.idx, r.date_begin, r.date_end, r.tz FROM miko_import_row r "
+                        "WHERE r.error IS NULL AND r.rn = 1"
+                    )
+                ),
+            )
+        )
+        cr.execute(SQL(STATUS_SQL))
         cr.execute(
             SQL(
                 """
@@ -658,181 +443,3 @@ def _json_payload(records):
         for index, record in enumerate(records)
     ]
     return json.dumps(safe, ensure_ascii=False, allow_nan=False), refused
-
-
-# 1. the records validated and parsed: every field read as text but the contract (a number is an
-# id, a string its number); ``refused`` rows were refused in Python. ``same``: stored exactly as
-# sent (the re-import fast path: the fingerprint of the first piece, the same contract and
-# engineer, no request to check again, the caller's right, the month open, every record of the
-# call with this reference identical), nothing else is computed for it; ``error`` names what is
-# wrong (NULL when valid); ``rn`` > 1 marks a repetition of the reference within the call
-_ROW_SQL = """
-CREATE TEMP TABLE miko_import_row ON COMMIT DROP AS
-WITH c AS (
-    SELECT * FROM unnest(%(key_types)s::text[], %(keys)s::text[], %(key_contracts)s::int[])
-        AS c(key_type, key, contract_id)
-), u AS (
-    SELECT * FROM unnest(%(logins)s::text[], %(login_users)s::int[]) AS u(login, user_id)
-), raw AS MATERIALIZED (
-    SELECT (r.ordinality - 1)::int AS idx,
-           (r.ordinality - 1)::int = ANY(%(refused)s::int[]) AS refused,
-           md5(concat_ws(chr(31), r.contract::text, r.engineer, r.kind, r.start, r."end",
-                         r.subject, COALESCE(r.description, ''), r.source, r.source_ref,
-                         COALESCE(r.request, ''))) AS raw_hash,
-           json_typeof(r.contract) AS contract_type,
-           btrim(r.contract #>> '{}', %(ws)s) AS contract_key,
-           r.engineer, r.kind,
-           btrim(r.start, %(ws)s) AS start_text, btrim(r."end", %(ws)s) AS end_text,
-           r.subject AS subject_raw, COALESCE(r.description, '') AS description,
-           r.source AS source_raw, r.source_ref AS source_ref_raw,
-           btrim(r.source, %(ws)s) AS source, btrim(r.source_ref, %(ws)s) AS source_ref,
-           r.request AS request_text
-      FROM ROWS FROM (json_to_recordset(%(payload)s::json) AS (
-               contract json, engineer text, kind text, start text, "end" text, subject text,
-               description text, source text, source_ref text, request text))
-           WITH ORDINALITY AS r(contract, engineer, kind, start, "end", subject, description,
-                                source, source_ref, request, ordinality)
-), r AS MATERIALIZED (
-    SELECT r.*, c.contract_id, u.user_id,
-           COALESCE(
-               a.source_hash = r.raw_hash AND a.contract_id = c.contract_id
-               AND a.user_id = u.user_id AND NOT r.refused
-               AND NOT COALESCE(r.request_text ~ '^-?[0-9]+$' AND r.request_text <> '0', FALSE)
-               AND (%(is_manager)s OR a.user_id = %(uid)s)
-               AND (k.locked_until IS NULL OR a.day > k.locked_until)
-               AND MIN(r.raw_hash) OVER ref = MAX(r.raw_hash) OVER ref,
-               FALSE
-           ) AS same
-      FROM raw r
- LEFT JOIN c ON c.key_type = r.contract_type AND c.key = r.contract_key
- LEFT JOIN u ON u.login = r.engineer
- LEFT JOIN LATERAL (
-           SELECT a.id, a.source_hash, a.contract_id, a.user_id, a.day
-             FROM miko_support_activity a
-            WHERE a.source = r.source AND a.source_ref = r.source_ref AND a.part = 0
-       ) a ON TRUE
- LEFT JOIN miko_support_contract k ON k.id = a.contract_id
-    WINDOW ref AS (PARTITION BY r.source, r.source_ref)
-), p AS MATERIALIZED (
-    SELECT r.idx, r.raw_hash, r.source, r.source_ref, r.kind, r.refused,
-           r.contract_id, k.company_id, k.partner_id, k.locked_until,
-           COALESCE(co.miko_support_tz, 'Europe/Moscow') AS tz, r.user_id,
-           btrim(r.subject_raw, %(ws)s) AS subject,
-           r.description, r.subject_raw, r.source_raw, r.source_ref_raw,
-           COALESCE(r.request_text ~ '^-?[0-9]+$' AND r.request_text <> '0', FALSE)
-               AS has_request,
-           t.id AS request_id,
-           %(date_begin)s AS date_begin,
-           %(date_end)s AS date_end
-      FROM r
- LEFT JOIN miko_support_contract k ON k.id = r.contract_id
- LEFT JOIN res_company co ON co.id = k.company_id
- LEFT JOIN project_task t
-        ON t.id = CASE WHEN r.request_text ~ '^[0-9]{1,9}$'
-                       THEN r.request_text::int END
-       AND t.miko_contract_id = r.contract_id
-     WHERE NOT r.same
-), checked AS MATERIALIZED (
-    SELECT p.*,
-           (p.date_begin AT TIME ZONE 'UTC' AT TIME ZONE p.tz)::date AS day0,
-           CASE
-               WHEN p.refused THEN 'refused'
-               WHEN p.contract_id IS NULL THEN 'contract'
-               WHEN p.user_id IS NULL THEN 'engineer'
-               WHEN p.kind <> ALL(%(kinds)s::text[]) THEN 'kind'
-               WHEN p.date_begin IS NULL THEN 'start'
-               WHEN p.date_end IS NULL THEN 'end'
-               WHEN p.date_end <= p.date_begin
-                    OR p.date_end - p.date_begin > interval '24 hours' THEN 'interval'
-               WHEN p.subject = '' OR char_length(p.subject_raw) > %(subject_limit)s
-                   THEN 'subject'
-               WHEN p.source = '' OR char_length(p.source_raw) > %(source_limit)s THEN 'source'
-               WHEN p.source_ref = '' OR char_length(p.source_ref_raw) > %(source_ref_limit)s
-                   THEN 'source_ref'
-               WHEN p.has_request AND p.request_id IS NULL THEN 'request'
-               WHEN NOT %(is_manager)s AND p.user_id <> %(uid)s THEN 'permission'
-           END AS error
-      FROM p
-)
-SELECT checked.idx, checked.raw_hash, checked.source, checked.source_ref,
-       checked.kind, checked.contract_id, checked.company_id, checked.partner_id, checked.tz,
-       checked.user_id, checked.subject, checked.description, checked.request_id,
-       checked.date_begin, checked.date_end, checked.day0, checked.error,
-       row_number() OVER w AS rn,
-       first_value(idx) OVER w AS first_idx,
-       (contract_id, user_id, kind, date_begin, date_end, subject, description, request_id)
-           IS DISTINCT FROM (first_value(contract_id) OVER w, first_value(user_id) OVER w,
-                             first_value(kind) OVER w, first_value(date_begin) OVER w,
-                             first_value(date_end) OVER w, first_value(subject) OVER w,
-                             first_value(description) OVER w, first_value(request_id) OVER w)
-           AS differs
-  FROM checked
-WINDOW w AS (PARTITION BY error IS NULL, source, source_ref ORDER BY idx)
-"""
-
-# 2. the day pieces of the valid first records (cut at the local midnights, an activity lasts
-# at most 24 hours) beside the stored piece of the same number
-_PIECE_SQL = """
-CREATE TEMP TABLE miko_import_piece ON COMMIT DROP AS
-WITH f AS (
-    SELECT r.*,
-           ((r.day0 + 1)::timestamp AT TIME ZONE r.tz) AT TIME ZONE 'UTC' AS midnight1,
-           ((r.day0 + 2)::timestamp AT TIME ZONE r.tz) AT TIME ZONE 'UTC' AS midnight2
-      FROM miko_import_row r
-     WHERE r.error IS NULL AND r.rn = 1
-), pieces AS (
-    SELECT f.*, 0 AS part, f.day0 AS day, f.date_begin AS piece_begin,
-           LEAST(f.date_end, f.midnight1) AS piece_end
-      FROM f
-     UNION ALL
-    SELECT f.*, 1, f.day0 + 1, f.midnight1, LEAST(f.date_end, f.midnight2)
-      FROM f WHERE f.date_end > f.midnight1
-     UNION ALL
-    SELECT f.*, 2, f.day0 + 2, f.midnight2, f.date_end
-      FROM f WHERE f.date_end > f.midnight2
-)
-SELECT p.idx, p.raw_hash, p.source, p.source_ref, p.part, p.day, p.piece_begin, p.piece_end,
-       p.contract_id, p.company_id, p.partner_id, p.user_id, p.kind, p.subject, p.description,
-       p.request_id,
-       a.id AS old_id, a.contract_id AS old_contract_id, a.day AS old_day,
-       a.source_hash AS old_hash,
-       a.id IS NOT NULL
-       AND (a.contract_id, a.user_id, a.kind, a.date_begin, a.date_end, a.subject,
-            COALESCE(a.description, ''), a.request_id)
-           IS NOT DISTINCT FROM (p.contract_id, p.user_id, p.kind, p.piece_begin, p.piece_end,
-                                 p.subject, p.description, p.request_id) AS old_same
-  FROM pieces p
-  LEFT JOIN LATERAL (
-       SELECT a.* FROM miko_support_activity a
-        WHERE a.source = p.source AND a.source_ref = p.source_ref AND a.part = p.part
-  ) a ON TRUE
-"""
-
-# 3. per record: new, same (stored as sent), changed, or locked (a change to a closed month)
-_STATUS_SQL = """
-CREATE TEMP TABLE miko_import_status ON COMMIT DROP AS
-WITH g AS (
-    SELECT p.idx, p.source, p.source_ref, p.raw_hash, COUNT(*) AS pieces,
-           bool_or(p.old_id IS NOT NULL) AS has_old, bool_and(p.old_same) AS all_same,
-           bool_or(p.old_hash IS DISTINCT FROM p.raw_hash) AS rehash,
-           MIN(p.old_day) AS old_day,
-           (array_agg(p.old_contract_id ORDER BY p.part))[1] AS old_contract_id
-      FROM miko_import_piece p
-  GROUP BY p.idx, p.source, p.source_ref, p.raw_hash
-), s AS (
-    SELECT g.*,
-           g.has_old AND EXISTS (
-               SELECT 1 FROM miko_support_activity a
-                WHERE a.source = g.source AND a.source_ref = g.source_ref
-                  AND a.part >= g.pieces) AS surplus
-      FROM g
-)
-SELECT s.*, k.locked_until,
-       CASE WHEN NOT s.has_old THEN 'new'
-            WHEN s.all_same AND NOT s.surplus THEN 'same'
-            WHEN k.locked_until IS NOT NULL AND s.old_day <= k.locked_until THEN 'locked'
-            ELSE 'changed'
-       END AS status
-  FROM s
-  LEFT JOIN miko_support_contract k ON k.id = s.old_contract_id
-"""

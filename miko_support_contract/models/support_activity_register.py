@@ -39,7 +39,7 @@ class SupportContract(models.Model):
         settings = contracts_by_key.get(("settings", contract.id))
         if settings is None:
             settings = (
-                contract.company_id.miko_support_tz or intervals.MOSCOW,
+                contract.company_id._miko_support_zone(),
                 contract.sudo().locked_until,
                 (contract.id, contract.company_id.id, contract.partner_id.id),
             )
@@ -120,7 +120,6 @@ class SupportContract(models.Model):
                         contract=contract.display_name,
                     )
                 )
-        pieces = intervals.split_by_local_day(begin, end, tz_name)
         return {
             "contract": contract,
             "contract_ids": contract_ids,
@@ -131,7 +130,6 @@ class SupportContract(models.Model):
             "source": values["source"],
             "source_ref": values["source_ref"],
             "request_id": request_id,
-            "pieces": pieces,
             "compare": (
                 contract.id,
                 user.id,

@@ -155,13 +155,13 @@ class SupportCaptureSource(models.Model):
         return {user.miko_pbx_extension.strip(): user for user in users}
 
     def _import_pbx(self, parsed):
-        Activity = self.env["miko.support.activity"]
+        Capture = self.env["miko.support.capture"]
         extensions = self._engineers_by_extension()
-        return Activity._import_parsed(
+        return Capture._import_parsed(
             parsed,
             self.company_id,
             lambda ref: extensions.get((ref or "").strip()),
-            Activity._contract_by_phone,
+            Capture._contract_by_phone,
         )
 
     def _parse_mikopbx(self, rows, tz):
@@ -245,13 +245,13 @@ class SupportCaptureSource(models.Model):
             else now - datetime.timedelta(days=TEAMVIEWER_FIRST_PULL_DAYS)
         )
         records = client.connections(since, now)
-        Activity = self.env["miko.support.activity"]
+        Capture = self.env["miko.support.capture"]
         parsed = teamviewer.parse_connections_json({"records": records})
-        result = Activity._import_parsed(
+        result = Capture._import_parsed(
             parsed,
             self.company_id,
-            Activity._engineer_by_teamviewer_ref,
-            Activity._contract_by_device,
+            Capture._engineer_by_teamviewer_ref,
+            Capture._contract_by_device,
         )
         totals = {}
         self._add(totals, result)

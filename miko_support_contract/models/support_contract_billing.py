@@ -13,7 +13,7 @@ from odoo.orm.identifiers import NewId
 from odoo.tools import SQL, format_date
 
 from ..rules import money
-from .support_activity import numbered_blocks_sql
+from .billing_sql import half_up_minutes_sql, numbered_blocks_sql, seconds_between_sql
 
 _logger = logging.getLogger(__name__)
 
@@ -167,7 +167,7 @@ class SupportContract(models.Model):
         them off the billing queue.
 
         Set-based: the blocks come from window functions (running maximum of the ends per group,
-        ordered by begin, end, id, as ``rules.intervals.merge_blocks``), each block rounded
+        ordered by begin, end, id: ``billing_sql.numbered_blocks_sql``), each block rounded
         half-up to whole minutes; the day lines are written with a few statements whatever the
         number of groups. The activities are not written: their trail is computed when read.
         """
@@ -197,9 +197,7 @@ class SupportContract(models.Model):
                      WHERE a.active
                 ), marked AS (%s
                 ), blocks AS (
-                    SELECT contract_id, user_id, day,
-                           (EXTRACT(EPOCH FROM MAX(date_end) - MIN(date_begin))::bigint + 30)
-                               / 60 AS minutes
+                    SELECT contract_id, user_id, day, %s AS minutes
                       FROM marked
                   GROUP BY contract_id, user_id, day, block_index
                 ), billed AS (
@@ -207,9 +205,8 @@ class SupportContract(models.Model):
                       FROM blocks GROUP BY contract_id, user_id, day
                 ), raw AS (
                     SELECT contract_id, user_id, day,
-                           (SUM(raw_seconds) + 30) / 60 AS raw_minutes,
-                           (COALESCE(SUM(raw_seconds) FILTER (WHERE NOT billable), 0) + 30) / 60
-                               AS nonbillable_minutes
+                           %s AS raw_minutes,
+                           %s AS nonbillable_minutes
                       FROM acts
                   GROUP BY contract_id, user_id, day
                 )
@@ -237,6 +234,13 @@ class SupportContract(models.Model):
                         "SELECT id, contract_id, user_id, day, date_begin, date_end FROM acts "
                         "WHERE billable"
                     )
+                ),
+                half_up_minutes_sql(
+                    seconds_between_sql(SQL("MIN(date_begin)"), SQL("MAX(date_end)"))
+                ),
+                half_up_minutes_sql(SQL("SUM(raw_seconds)")),
+                half_up_minutes_sql(
+                    SQL("COALESCE(SUM(raw_seconds) FILTER (WHERE NOT billable), 0)")
                 ),
             )
         )
@@ -727,7 +731,7 @@ class SupportContract(models.Model):
             booked_on = self.date_start
         if self.date_end and booked_on > self.date_end:
             booked_on = self.date_end
-        if self.locked_until and booked_on <= self.locked_until:
+        if self._month_locked(booked_on):
             booked_on = self.locked_until + timedelta(days=1)
         return booked_on
 
@@ -737,7 +741,7 @@ class SupportContract(models.Model):
         rounded days). Idempotent; nothing for a month already closed. One query for all the
         contracts (the month close counts its queries per UPD)."""
         Entry = self.env["miko.support.wallet.entry"].sudo()
-        contracts = self.sudo().filtered(lambda c: not c.locked_until or c.locked_until < last)
+        contracts = self.sudo().filtered(lambda c: not c._month_locked(last))
         if not contracts:
             return Entry
         Entry.flush_model()

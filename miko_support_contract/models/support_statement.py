@@ -15,7 +15,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, format_date
 
-from ..rules import intervals, money
+from ..rules import money
 from ..rules import statement as statement_rules
 from .support_statement_xlsx import statement_workbook
 
@@ -69,7 +69,7 @@ class SupportStatement(models.AbstractModel):
                 )
             )
         contract = contract.sudo()
-        tz_name = contract.company_id.miko_support_tz or intervals.MOSCOW
+        tz_name = contract.company_id._miko_support_zone()
 
         def in_period(model, contract_field, date_field, order=None):
             domain = [
@@ -121,6 +121,7 @@ class SupportStatement(models.AbstractModel):
                 day["work_descriptions"].append(
                     {"engineer": line.user_id.name, "description": line.name}
                 )
+        rounded_minutes = activities._rounded_minutes()
         for activity in activities:
             day = days.setdefault(activity.day, _statement_day(activity.day))
             day["lines"].append(
@@ -137,7 +138,7 @@ class SupportStatement(models.AbstractModel):
                     ),
                     "raw_seconds": activity.raw_seconds,
                     "raw_minutes": round(activity.raw_seconds / 60.0, 2),
-                    "minutes": intervals.round_half_up_minutes(activity.raw_seconds),
+                    "minutes": rounded_minutes.get(activity.id, 0),
                     "engineer": activity.user_id.name,
                     "engineer_organisation": _engineer_organisation(activity.user_id, contract),
                     "description": activity.description or "",

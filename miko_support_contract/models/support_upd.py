@@ -587,7 +587,7 @@ class SupportUpd(models.Model):
             upds._attach_xml_batch()
             upds._post_revenue_batch()
             for contract in todo.sudo():
-                if not contract.locked_until or contract.locked_until < last:
+                if not contract._month_locked(last):
                     contract.locked_until = last
         upds._message_log_batch(bodies=upds._generated_notes())
         result = self.browse([existing[c.id].id for c in contracts if c.id in existing]) | upds

@@ -51,3 +51,4 @@ from . import test_statement_appendix
 from . import test_request_pause
 from . import test_upd_print
 from . import test_dev_script
+from . import test_billing_sql_fragments

@@ -2,6 +2,7 @@ import base64
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
@@ -240,6 +241,54 @@ class TestActivities(MikoSupportCommon):
         self.assertEqual(charged, {"Исходящий звонок ok": True, "Исходящий звонок bug": False})
         self.assertEqual(statement["billed_minutes"], 30)
         self.assertAlmostEqual(statement["performed_amount"], 850.0)
+
+    def test_month_lock_is_one_rule(self):
+        """``_month_locked`` decides for the activity and the day line alike: a day up to
+        ``locked_until`` is closed, the next one open."""
+        self.assertFalse(self.contract._month_locked(date(2026, 10, 31)))
+        self.register([self.record("m", "2026-10-31T10:00:00+03:00", "2026-10-31T10:30:00+03:00")])
+        self.charge()
+        self.contract.sudo().locked_until = date(2026, 10, 31)
+        self.assertTrue(self.contract._month_locked(date(2026, 10, 31)))
+        self.assertFalse(self.contract._month_locked(date(2026, 11, 1)))
+        activity = self.Activity.search([("source_ref", "=", "m")])
+        with self.assertRaisesRegex(UserError, "locked until"):
+            activity.subject = "changed"
+        with self.assertRaisesRegex(UserError, "closed by its UPD"):
+            activity.timesheet_id.sudo().unlink()
+
+    def test_support_zone_is_the_companys(self):
+        """One time-zone helper: the company's zone as a ``ZoneInfo``, Moscow when unset; an
+        activity's day and midnight split follow it."""
+        company = self.contract.company_id
+        self.assertEqual(company._miko_support_zone(), ZoneInfo("Europe/Moscow"))
+        company.miko_support_tz = False
+        self.assertEqual(company._miko_support_zone(), ZoneInfo("Europe/Moscow"))
+        self.assertEqual(self.env["res.company"]._miko_support_zone(), ZoneInfo("Europe/Moscow"))
+        company.miko_support_tz = "Asia/Yekaterinburg"  # UTC+5
+        self.assertEqual(company._miko_support_zone(), ZoneInfo("Asia/Yekaterinburg"))
+        # 20:30-21:30 UTC is 01:30-02:30 on the next day in Yekaterinburg: one piece, next day
+        self.register([self.record("z", "2026-11-02T20:30:00+00:00", "2026-11-02T21:30:00+00:00")])
+        pieces = self.Activity.search([("source_ref", "=", "z")])
+        self.assertEqual(pieces.mapped("day"), [date(2026, 11, 3)])
+        activity = self.Activity.create(
+            {
+                "contract_id": self.contract.id,
+                "user_id": self.engineer.id,
+                "kind": "remote",
+                "subject": "Across Yekaterinburg midnight",
+                "date_begin": datetime(2026, 11, 4, 18, 30),
+                "date_end": datetime(2026, 11, 4, 19, 30),
+            }
+        )
+        parts = self.Activity.search([("subject", "=", activity.subject)], order="part")
+        self.assertEqual(
+            [(part.day, part.date_begin, part.date_end) for part in parts],
+            [
+                (date(2026, 11, 4), datetime(2026, 11, 4, 18, 30), datetime(2026, 11, 4, 19, 0)),
+                (date(2026, 11, 5), datetime(2026, 11, 4, 19, 0), datetime(2026, 11, 4, 19, 30)),
+            ],
+        )
 
     def test_locked_month_refuses_changes(self):
         self.register([self.record("l", "2026-10-30T10:00:00+03:00", "2026-10-30T10:30:00+03:00")])

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from odoo.tests import tagged
 
 from ..models.support_contract_billing import DAY_LINE_SQL_FIELDS
-from ..rules import intervals
+from . import oracle_intervals as intervals
 from .common import MikoSupportCommon
 
 MSK = "+03:00"

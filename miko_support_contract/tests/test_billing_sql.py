@@ -1,11 +1,11 @@
-"""The SQL union billing agrees with the pure rule ``rules.intervals.bill_activities``."""
+"""The SQL union billing agrees with the pure rule ``tests/oracle_intervals.bill_activities``."""
 
 import random
 from datetime import UTC, datetime, timedelta
 
 from odoo.tests import tagged
 
-from ..rules import intervals
+from . import oracle_intervals as intervals
 from .common import MikoSupportCommon
 
 MSK = "+03:00"

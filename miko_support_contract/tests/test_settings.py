@@ -44,7 +44,7 @@ class TestSupportSettings(TransactionCase):
         self.assertEqual(params.get_param(prefix + "email_minutes"), "7")
         self.assertEqual(params.get_param(prefix + "import_max_upload_mb"), "50")
         # the readers see the new values
-        self.assertEqual(self.env["miko.support.activity"]._max_upload_bytes(), 50 * 1024 * 1024)
+        self.assertEqual(self.env["miko.support.capture"]._max_upload_bytes(), 50 * 1024 * 1024)
         # a new settings page shows what was saved
         again = self.env["res.config.settings"].create({})
         self.assertEqual(again.miko_email_minutes, 7)

@@ -396,7 +396,7 @@ class TestProbingFindings(MikoSupportCommon):
 
     def test_remember_mapping_adds_the_callers_phone(self):
         self.customer.phone = "+7 (985) 123-45-67"
-        Activity = self.env["miko.support.activity"]
+        Capture = self.env["miko.support.capture"]
         # a call from a number no customer has, as the PBX import queues it
         item = self.env["miko.support.activity.unmatched"].create(
             {
@@ -415,7 +415,7 @@ class TestProbingFindings(MikoSupportCommon):
         item.write({"contract_id": self.contract.id, "user_id": self.engineer.id, "remember": True})
         item.action_assign()
         self.assertEqual(self.customer.phone, "+7 (985) 123-45-67", "the main phone stays")
-        _reason, contract = Activity._contract_by_phone(item.customer_ref, self.company)
+        _reason, contract = Capture._contract_by_phone(item.customer_ref, self.company)
         self.assertEqual(contract, self.contract, "the caller's number now finds the customer")
         self.assertIn(item.customer_ref, self.customer.child_ids.mapped("phone"))
 

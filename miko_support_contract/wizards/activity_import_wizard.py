@@ -53,7 +53,7 @@ class ActivityImportWizard(models.TransientModel):
     def create(self, vals_list):
         # refuse an oversized upload from its length, before it is stored or decoded
         for vals in vals_list:
-            self.env["miko.support.activity"]._check_upload_size(
+            self.env["miko.support.capture"]._check_upload_size(
                 len(vals.get("file") or b""), encoded=True
             )
         return super().create(vals_list)
@@ -71,7 +71,7 @@ class ActivityImportWizard(models.TransientModel):
                 )
             )
         Activity = self.env["miko.support.activity"]
-        Activity._check_upload_size(len(self.file or b""), encoded=True)
+        self.env["miko.support.capture"]._check_upload_size(len(self.file or b""), encoded=True)
         data = base64.b64decode(self.file or b"")
         if self.capture_source_id:
             return self.capture_source_id.import_file(data)
