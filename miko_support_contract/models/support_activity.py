@@ -71,6 +71,7 @@ class SupportActivity(models.Model):
 
     _name = "miko.support.activity"
     _description = "Support Activity"
+    _inherit = ["miko.support.activity.capture", "miko.support.activity.trail"]
     _order = "date_begin desc, id desc"
     _check_company_auto = True
     _rec_name = "subject"

@@ -44,8 +44,9 @@ TEXT_LIMITS = (("subject", 512), ("source", 64), ("source_ref", 256))
 TEMP_TABLES = SQL("miko_import_row, miko_import_piece, miko_import_status")
 
 
-class SupportActivity(models.Model):
-    _inherit = "miko.support.activity"
+class SupportActivityCapture(models.AbstractModel):
+    _name = "miko.support.activity.capture"
+    _description = "Support Activity: Capture"
 
     @api.model
     def import_pbx_cdr(self, data, pbx_tz=None):

@@ -9,8 +9,9 @@ from ..rules import intervals
 from .support_activity import ACTIVITY_KIND_CODES
 
 
-class SupportContract(models.Model):
-    _inherit = "miko.support.contract"
+class SupportContractActivityApi(models.AbstractModel):
+    _name = "miko.support.contract.activity.api"
+    _description = "Support Contract: Activities Integration API"
 
     # ------------------------------------------------------------------------------------------
     # Integration API: activities

@@ -10,8 +10,9 @@ from odoo.tools import SQL, Query
 from .billing_sql import half_up_minutes_sql, numbered_blocks_sql, seconds_between_sql
 
 
-class SupportActivity(models.Model):
-    _inherit = "miko.support.activity"
+class SupportActivityTrail(models.AbstractModel):
+    _name = "miko.support.activity.trail"
+    _description = "Support Activity: Billing Trail"
 
     @api.depends(
         "contract_id", "user_id", "day", "date_begin", "date_end", "active", "is_vendor_bug"

@@ -23,7 +23,16 @@ NOTICE_GIVERS = [
 class SupportContract(models.Model):
     _name = "miko.support.contract"
     _description = "Technical Support Contract"
-    _inherit = ["mail.thread", "mail.activity.mixin", "portal.mixin"]
+    _inherit = [
+        "mail.thread",
+        "mail.activity.mixin",
+        "portal.mixin",
+        "miko.support.contract.activity.api",
+        "miko.support.contract.invoicing",
+        "miko.support.contract.lifecycle",
+        "miko.support.contract.statement",
+        "miko.support.contract.wallet",
+    ]
     _order = "date_start desc, id desc"
     _check_company_auto = True
 

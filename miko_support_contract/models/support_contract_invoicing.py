@@ -12,8 +12,9 @@ from odoo.tools.misc import formatLang
 from ..rules import money
 
 
-class SupportContract(models.Model):
-    _inherit = "miko.support.contract"
+class SupportContractInvoicing(models.AbstractModel):
+    _name = "miko.support.contract.invoicing"
+    _description = "Support Contract: Invoicing"
 
     def action_view_invoices(self):
         self.ensure_one()

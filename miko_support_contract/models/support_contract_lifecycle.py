@@ -17,8 +17,9 @@ from .support_contract import NOTICE_GIVERS
 AUTO_SUSPEND_BATCH = 100
 
 
-class SupportContract(models.Model):
-    _inherit = "miko.support.contract"
+class SupportContractLifecycle(models.AbstractModel):
+    _name = "miko.support.contract.lifecycle"
+    _description = "Support Contract: Lifecycle"
 
     def action_suspend(self):
         for contract in self:

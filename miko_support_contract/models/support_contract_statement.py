@@ -8,8 +8,9 @@ from odoo import fields, models
 from odoo.exceptions import UserError
 
 
-class SupportContract(models.Model):
-    _inherit = "miko.support.contract"
+class SupportContractStatement(models.AbstractModel):
+    _name = "miko.support.contract.statement"
+    _description = "Support Contract: Statements"
 
     statement_week = fields.Date(
         string="Last Weekly Statement",

@@ -15,8 +15,9 @@ from ..rules import money
 BURN_RATE_DAYS = 28
 
 
-class SupportContract(models.Model):
-    _inherit = "miko.support.contract"
+class SupportContractWallet(models.AbstractModel):
+    _name = "miko.support.contract.wallet"
+    _description = "Support Contract: Wallet"
 
     @api.depends("balance", "rate_ids.hourly_rate")
     def _compute_balance_minutes(self):
