@@ -14,8 +14,9 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 from odoo.tools.misc import format_amount, format_date, formatLang
 
+from .. import upd as upd_xml
 from ..edi import provider_for
-from ..rules import RuleError, force_majeure, money, upd_xml
+from ..rules import RuleError, force_majeure, money
 from ..rules.source_files import csv_safe_cell
 
 _logger = logging.getLogger(__name__)
@@ -966,7 +967,7 @@ class SupportUpd(models.Model):
         )
 
     def _upd_document(self):
-        """The plain values of the seller's title (rules/upd_xml.py)."""
+        """The plain values of the seller's title (the ``upd`` package)."""
         self.ensure_one()
         contract = self.contract_id.sudo()
         seller = self._upd_party(self.company_id.partner_id, self.env._("seller"))

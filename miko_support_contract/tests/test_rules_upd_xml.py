@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
+from odoo.addons.miko_support_contract import upd
 from odoo.addons.miko_support_contract.rules import RuleError
-from odoo.addons.miko_support_contract.rules import upd_xml as upd
 from odoo.addons.miko_support_contract.rules.money import minutes_amount
 from odoo.addons.miko_support_contract.rules.xml_safety import parse_xml_safely
 

@@ -11,7 +11,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from odoo.addons.miko_support_contract.rules import upd_xml
+from odoo.addons.miko_support_contract import upd as upd_xml
 
 from .common_upd import BUYER_EDO, SELLER_EDO, SELLER_XSD_503, MikoUpdCommon
 

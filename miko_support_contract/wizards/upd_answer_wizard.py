@@ -3,7 +3,7 @@ import base64
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from ..rules.upd_xml import MAX_BUYER_TITLE_BYTES
+from ..upd import MAX_BUYER_TITLE_BYTES
 
 
 class UpdAnswerWizard(models.TransientModel):
