@@ -376,7 +376,7 @@ def xml_all(env):
     upds = env["miko.support.upd"].search([("period_start", "=", date(YEAR, MONTH, 1))])
     xsd = env.ref("miko_support_contract.company_miko_demo").miko_upd_xsd_path
     for upd in upds:
-        document = upd._upd_document()
+        document = env["miko.support.upd.document"]._upd_document(upd)
         upd_xml.check_document(document)
         content = upd_xml.build_xml(document)
         if xsd:

@@ -1,3 +1,5 @@
+from zoneinfo import ZoneInfo
+
 from odoo import api, fields, models
 
 from odoo.addons.base.models.res_partner import _tz_get
@@ -93,6 +95,11 @@ class ResCompany(models.Model):
         return fields.Datetime.context_timestamp(
             self.with_context(tz=self.miko_support_tz or MOSCOW_TZ), fields.Datetime.now()
         ).date()
+
+    def _miko_support_zone(self):
+        """The company's support time zone as a ``ZoneInfo`` (Moscow when unset)."""
+        self.ensure_one()
+        return ZoneInfo(self.miko_support_tz or MOSCOW_TZ)
 
     @api.model
     def _tz_get(self):

@@ -68,9 +68,9 @@ class UpdMonthClose(models.TransientModel):
         """One line per contract with consumption in the month and its UPD if it exists."""
         self.ensure_one()
         first, last = self._bounds()
-        Upd = self.env["miko.support.upd"]
+        closing = self.env["miko.support.upd.closing"]
         lines = [fields.Command.clear()]
-        for contract in Upd._upd_candidate_contracts(first, last):
+        for contract in closing._candidate_contracts(first, last):
             totals = contract._service_totals(first, last)
             if totals["amount"] <= 0:
                 continue
@@ -80,7 +80,7 @@ class UpdMonthClose(models.TransientModel):
                         "contract_id": contract.id,
                         "minutes": totals["minutes"],
                         "amount": float(totals["amount"]),
-                        "upd_id": Upd._latest_for(contract, first).id,
+                        "upd_id": closing._latest_for(contract, first).id,
                     }
                 )
             )
