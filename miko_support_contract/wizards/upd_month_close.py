@@ -92,11 +92,11 @@ class UpdMonthClose(models.TransientModel):
         self.ensure_one()
         if not self.line_ids:
             self.action_preview()
-        Upd = self.env["miko.support.upd"]
+        closing = self.env["miko.support.upd.closing"]
         for line in self.line_ids.filtered(lambda line: not line.upd_id):
             try:
                 with self.env.cr.savepoint():
-                    upd = Upd.generate_for_month(
+                    upd = closing.close_month(
                         self.year, int(self.month), contract_ids=line.contract_id.ids
                     )
                 line.write({"upd_id": upd[:1].id, "error": False})
