@@ -371,12 +371,12 @@ def month_close(env, contracts):
 
 
 def xml_all(env):
-    from odoo.addons.miko_support_contract.rules import upd_xml
+    from odoo.addons.miko_support_contract import upd as upd_xml
 
     upds = env["miko.support.upd"].search([("period_start", "=", date(YEAR, MONTH, 1))])
     xsd = env.ref("miko_support_contract.company_miko_demo").miko_upd_xsd_path
     for upd in upds:
-        document = upd._upd_document()
+        document = env["miko.support.upd.document"]._upd_document(upd)
         upd_xml.check_document(document)
         content = upd_xml.build_xml(document)
         if xsd:

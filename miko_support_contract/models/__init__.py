@@ -31,6 +31,9 @@ from . import project_project
 from . import project_task
 from . import support_request_compliance
 from . import support_upd
+from . import support_upd_closing
+from . import support_upd_document
+from . import support_upd_exchange
 from . import support_capture_source
 from . import support_offer_edition
 from . import support_force_majeure

@@ -35,6 +35,7 @@ from . import test_rules_money
 from . import test_rules_payment_qr
 from . import test_rules_requisites
 from . import test_rules_upd_xml
+from . import test_rules_upd_buyer_title
 from . import test_upd_queries
 from . import test_upd_acceptance
 from . import test_offer_edition

@@ -2,7 +2,7 @@
 
 from datetime import UTC, date, datetime
 
-from odoo.addons.miko_support_contract.rules import upd_xml
+from odoo.addons.miko_support_contract import upd as upd_xml
 
 from . import fake_diadoc
 from .common import VALID_INN, VALID_KPP, MikoSupportCommon

@@ -81,7 +81,9 @@ def setup(env):
 
 
 def close(env, slow=False):
-    from odoo.addons.miko_support_contract.models.support_upd import SupportUpd
+    from odoo.addons.miko_support_contract.models.support_upd_closing import (
+        SupportUpdClosing as SupportUpd,
+    )
 
     if slow:
         generate = SupportUpd._generate_one

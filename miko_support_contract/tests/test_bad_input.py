@@ -159,7 +159,8 @@ class TestBadInput(MikoUpdCommon):
         for text in INJECTIONS:
             self.customer.name = text
             self.customer.street = text
-            rows = list(csv.reader(io.StringIO(upd._form103_csv().decode("cp1251")), delimiter=";"))
+            form103 = self.env["miko.support.upd.document"]._form103_csv(upd)
+            rows = list(csv.reader(io.StringIO(form103.decode("cp1251")), delimiter=";"))
             cells = [cell for row in rows[1:] for cell in row]
             self.assertIn("'" + text, cells)
             self.assertFalse([c for c in cells if c[:1] in ("=", "+", "-", "@")], text)

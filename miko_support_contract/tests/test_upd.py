@@ -11,7 +11,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from odoo.addons.miko_support_contract.rules import upd_xml
+from odoo.addons.miko_support_contract import upd as upd_xml
 
 from .common_upd import BUYER_EDO, SELLER_EDO, SELLER_XSD_503, MikoUpdCommon
 
@@ -83,12 +83,12 @@ class TestUpd(MikoUpdCommon):
         contract = self.prepaid_contract()
         upd = self.generate_october(contract)
         self.assertFalse(self.company.miko_upd_xsd_path)
-        content, _file_name = upd._checked_xml()
+        content, _file_name = self.env["miko.support.upd.document"]._checked_xml(upd)
         self.assertTrue(content)
         # the setting overrides the shipped schema: here the buyer's, which the seller's refuses
         self.company.miko_upd_xsd_path = str(upd_xml.BUYER_XSD["5.02"])
         with self.assertRaises(UserError) as caught:
-            upd._checked_xml()
+            self.env["miko.support.upd.document"]._checked_xml(upd)
         self.assertIn("ON_NSCHFDOPPOK_1_997_02_05_02_01.xsd", str(caught.exception))
         self.assertIn(upd.name, str(caught.exception))
 
@@ -202,7 +202,7 @@ class TestUpd(MikoUpdCommon):
         upd.action_send()
         upd.mark_delivered(date(2026, 11, 2))
         own_id = upd.xml_file_name.removesuffix(".xml")
-        upd._apply_buyer_title(buyer_title(own_id))
+        self.env["miko.support.upd.exchange"]._apply_buyer_title(upd, buyer_title(own_id))
         with freeze_time("2026-12-01 12:00:00"):
             self.assertFalse(self.env["miko.support.upd"]._cron_deem_accepted())
         self.assertEqual(upd.state, "signed")
@@ -293,7 +293,8 @@ class TestUpd(MikoUpdCommon):
         recipients = mails.mapped("email_to") + mails.recipient_ids.mapped("email")
         self.assertIn("reg@romashka.example", recipients, "an e-mail copy goes to registration")
         self.customer.name = "=HYPERLINK(1)"
-        rows = list(csv.reader(io.StringIO(upd._form103_csv().decode("cp1251")), delimiter=";"))
+        form103 = self.env["miko.support.upd.document"]._form103_csv(upd)
+        rows = list(csv.reader(io.StringIO(form103.decode("cp1251")), delimiter=";"))
         self.assertEqual(rows[0][1], "ШПИ")
         self.assertEqual(rows[1][1], "12345678901234")
         self.assertEqual(rows[1][2], "'=HYPERLINK(1)", "CSV injection is neutralised")

@@ -84,7 +84,7 @@ class TestUpdEdiIdempotence(MikoDiadocCommon):
         self.poll_times(3)
         self.assertEqual(self.snapshot(), signed)
         with self.assertRaisesRegex(UserError, "already"):
-            upd._apply_buyer_title(buyer_title(own_id))
+            self.env["miko.support.upd.exchange"]._apply_buyer_title(upd, buyer_title(own_id))
         with self.assertRaises(UserError):
             upd.mark_delivered(date(2026, 11, 1))
         self.assertEqual(self.snapshot(), signed)

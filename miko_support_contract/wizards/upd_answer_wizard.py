@@ -3,7 +3,7 @@ import base64
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from ..rules.upd_xml import MAX_BUYER_TITLE_BYTES
+from ..upd import MAX_BUYER_TITLE_BYTES
 
 
 class UpdAnswerWizard(models.TransientModel):
@@ -60,6 +60,7 @@ class UpdAnswerWizard(models.TransientModel):
     def action_apply(self):
         self.ensure_one()
         upd = self.upd_id
+        exchange = self.env["miko.support.upd.exchange"]
         if self.answer_type == "title":
             if not self.title_file:
                 raise UserError(
@@ -69,7 +70,8 @@ class UpdAnswerWizard(models.TransientModel):
                     )
                 )
             self._check_file_sizes(self.title_file, self.signature_file, self.discrepancy_file)
-            upd._apply_buyer_title(
+            exchange._apply_buyer_title(
+                upd,
                 base64.b64decode(self.title_file),
                 file_name=self.title_file_name,
                 signature=base64.b64decode(self.signature_file) if self.signature_file else None,
@@ -79,5 +81,5 @@ class UpdAnswerWizard(models.TransientModel):
                 discrepancy_file_name=self.discrepancy_file_name,
             )
         else:
-            upd._apply_refusal(self.reason or "", kind=self.answer_type)
+            exchange._apply_refusal(upd, self.reason or "", kind=self.answer_type)
         return {"type": "ir.actions.act_window_close"}

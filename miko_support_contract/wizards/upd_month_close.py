@@ -68,9 +68,9 @@ class UpdMonthClose(models.TransientModel):
         """One line per contract with consumption in the month and its UPD if it exists."""
         self.ensure_one()
         first, last = self._bounds()
-        Upd = self.env["miko.support.upd"]
+        closing = self.env["miko.support.upd.closing"]
         lines = [fields.Command.clear()]
-        for contract in Upd._upd_candidate_contracts(first, last):
+        for contract in closing._candidate_contracts(first, last):
             totals = contract._service_totals(first, last)
             if totals["amount"] <= 0:
                 continue
@@ -80,7 +80,7 @@ class UpdMonthClose(models.TransientModel):
                         "contract_id": contract.id,
                         "minutes": totals["minutes"],
                         "amount": float(totals["amount"]),
-                        "upd_id": Upd._latest_for(contract, first).id,
+                        "upd_id": closing._latest_for(contract, first).id,
                     }
                 )
             )
@@ -92,11 +92,11 @@ class UpdMonthClose(models.TransientModel):
         self.ensure_one()
         if not self.line_ids:
             self.action_preview()
-        Upd = self.env["miko.support.upd"]
+        closing = self.env["miko.support.upd.closing"]
         for line in self.line_ids.filtered(lambda line: not line.upd_id):
             try:
                 with self.env.cr.savepoint():
-                    upd = Upd.generate_for_month(
+                    upd = closing.close_month(
                         self.year, int(self.month), contract_ids=line.contract_id.ids
                     )
                 line.write({"upd_id": upd[:1].id, "error": False})
