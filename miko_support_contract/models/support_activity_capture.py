@@ -19,7 +19,7 @@ from odoo.tools import SQL
 from ..rules import RuleError
 from .activity_import_sql import PIECE_SQL, ROW_SQL, STATUS_SQL
 from .billing_sql import day_pieces_sql, local_day_sql
-from .support_activity import ACTIVITY_KIND_CODES
+from .selections import ACTIVITY_KIND_CODES
 
 # ISO 8601 with a UTC offset, as ``datetime.fromisoformat`` reads it; PostgreSQL casts what
 # matches (days past the 28th are checked against the month first)

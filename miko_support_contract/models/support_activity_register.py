@@ -6,7 +6,7 @@ from odoo import api, models
 from odoo.exceptions import UserError
 
 from ..rules import intervals
-from .support_activity import ACTIVITY_KIND_CODES
+from .selections import ACTIVITY_KIND_CODES
 
 
 class SupportContractActivityApi(models.AbstractModel):

@@ -4,7 +4,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..rules import phones
-from .support_activity import ACTIVITY_KINDS, source_label
+from .selections import ACTIVITY_KINDS, source_label
 
 REASONS = [
     ("engineer", "Unknown engineer"),

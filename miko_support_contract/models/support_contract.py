@@ -7,17 +7,11 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..rules import RuleError, business_hours, money
+from .selections import NOTICE_GIVERS
 
 LIABILITY_CAP_SHARE = Decimal("0.20")
 CONFIDENTIALITY_YEARS = 5
 UPD_ACCEPTED_STATES = ("signed", "signed_discrepancies", "deemed_accepted")
-
-
-NOTICE_GIVERS = [
-    ("customer", "Customer"),
-    ("vendor", "Vendor"),
-    ("mutual", "Mutual consent"),
-]
 
 
 class SupportContract(models.Model):

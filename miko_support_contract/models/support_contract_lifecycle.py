@@ -12,7 +12,7 @@ from odoo.exceptions import UserError
 from odoo.tools import format_date, split_every
 
 from ..rules import force_majeure, money
-from .support_contract import NOTICE_GIVERS
+from .selections import NOTICE_GIVERS
 
 AUTO_SUSPEND_BATCH = 100
 
