@@ -25,6 +25,7 @@ from . import project_task
 from . import support_request_compliance
 from . import support_upd
 from . import support_capture_source
+from . import support_capture_job
 from . import support_offer_edition
 from . import support_force_majeure
 from . import support_suspension
