@@ -9,7 +9,7 @@ import re
 from datetime import datetime, timedelta
 from unittest.mock import patch
 
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import tagged
 
 from ..models.support_capture_job import BATCH_ROWS_PARAM, JOB_ROWS_PARAM
@@ -278,3 +278,21 @@ class TestCaptureJob(MikoSupportCommon):
         self.assertFalse(self.Job.with_user(self.finance).search([]))
         self.assertEqual(self.Job.with_user(self.manager).search([]), mine | engineers)
         self.assertFalse(self.Job.with_user(self.manager).search([("id", "=", elsewhere.id)]))
+
+    def test_rows_setting_decides_between_at_once_and_a_job(self):
+        # the defaults the code uses, until the test's own values set in setUpClass
+        self.env["ir.config_parameter"].sudo().search(
+            [("key", "in", (JOB_ROWS_PARAM, BATCH_ROWS_PARAM))]
+        ).unlink()
+        settings = self.env["res.config.settings"].create({})
+        self.assertEqual(
+            (settings.miko_import_job_rows, settings.miko_import_job_batch_rows), (5000, 1000)
+        )
+        self.assertEqual((self.Job._job_rows(), self.Job._batch_rows()), (5000, 1000))
+        settings.write({"miko_import_job_rows": 80, "miko_import_job_batch_rows": 40})
+        settings.execute()
+        self.assertEqual((self.Job._job_rows(), self.Job._batch_rows()), (80, 40))
+        _wizard, job = self.upload((DATA / SAMPLE).read_bytes(), "Master.csv", source="pbx")
+        self.assertEqual(len(self.run_by_batch(job)), 3)  # 84 rows > 80, by 40
+        with self.assertRaises(ValidationError):
+            self.env["res.config.settings"].create({"miko_import_job_batch_rows": 0})
