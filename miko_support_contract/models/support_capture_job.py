@@ -455,6 +455,7 @@ class SupportCaptureJob(models.Model):
             body=body,
             author_id=self.env.ref("base.partner_root").id,
             partner_ids=self.user_id.partner_id.ids,
+            notify_author_mention=True,  # the job runs as the uploader, who is to be told
             message_type="notification",
             subtype_xmlid="mail.mt_note",
         )

@@ -167,6 +167,7 @@ class TestCaptureJob(MikoSupportCommon):
         self.assertEqual(len(message), 1)
         self.assertIn("created 10", message.body)
         self.assertEqual(message.partner_ids, self.manager.partner_id)
+        self.assertEqual(message.notification_ids.res_partner_id, self.manager.partner_id)
         wizard.action_refresh()  # the wizard's Refresh button
         wizard.invalidate_recordset()
         self.assertEqual((wizard.job_state, wizard.job_progress), ("done", 100.0))
