@@ -76,6 +76,7 @@ class SupportCaptureJob(models.Model):
     attachment_id = fields.Many2one("ir.attachment", readonly=True, ondelete="set null")
     state = fields.Selection(
         [("queued", "Queued"), ("running", "Running"), ("done", "Done"), ("failed", "Failed")],
+        string="Status",
         default="queued",
         required=True,
         readonly=True,
@@ -88,18 +89,18 @@ class SupportCaptureJob(models.Model):
     updated_count = fields.Integer(string="Updated", readonly=True)
     skipped_count = fields.Integer(string="Skipped", readonly=True)
     unmatched_count = fields.Integer(string="To Assign", readonly=True)
-    refused_count = fields.Integer(string="Refused", readonly=True)
+    refused_count = fields.Integer(string="Refused Rows", readonly=True)
     error_text = fields.Text(string="Errors", readonly=True)
-    skip_reasons = fields.Json(readonly=True)
+    skip_reasons = fields.Json(string="Skip Reason Counts", readonly=True)
     skip_reasons_text = fields.Text(string="Skipped Because", compute="_compute_skip_reasons_text")
     detected_text = fields.Char(string="Read As", readonly=True)
     failure = fields.Text(string="Stopped By", readonly=True)
     date_done = fields.Datetime(string="Finished", readonly=True)
     # how far the job got: units (records, calls) imported, the file's leading records repeated
     # in every batch (header), the zone every batch of a PBX file is read in
-    unit_cursor = fields.Integer(readonly=True)
-    head_records = fields.Integer(readonly=True)
-    pbx_tz = fields.Char(readonly=True)
+    unit_cursor = fields.Integer(string="Units Imported", readonly=True)
+    head_records = fields.Integer(string="Header Records", readonly=True)
+    pbx_tz = fields.Char(string="PBX Time Zone", readonly=True)
     prepared = fields.Boolean(readonly=True)
 
     _check_rows = models.Constraint(
