@@ -6,6 +6,7 @@ copy moved whole days later (its times and uniqueids), byte for byte otherwise."
 import base64
 import pathlib
 import re
+import tempfile
 from datetime import datetime, timedelta
 from unittest.mock import patch
 
@@ -13,6 +14,7 @@ from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import tagged
 
 from ..models.support_capture_job import BATCH_ROWS_PARAM, JOB_ROWS_PARAM
+from . import fake_capture
 from .common import MikoSupportCommon
 from .test_rules_capture_real import freepbx_export
 
@@ -279,6 +281,50 @@ class TestCaptureJob(MikoSupportCommon):
         self.assertFalse(self.Job.with_user(self.finance).search([]))
         self.assertEqual(self.Job.with_user(self.manager).search([]), mine | engineers)
         self.assertFalse(self.Job.with_user(self.manager).search([("id", "=", elsewhere.id)]))
+
+    def test_mikopbx_cdr_db_is_imported_by_whole_calls(self):
+        self.engineer.miko_pbx_extension = "201"
+        self.customer.phone = "+7 900 123-45-67"
+        self.env["ir.config_parameter"].sudo().set_param(JOB_ROWS_PARAM, 10)
+        self.env["ir.config_parameter"].sudo().set_param(BATCH_ROWS_PARAM, 4)
+        source = self.env["miko.support.capture.source"].create(
+            {"name": "old MikoPBX", "kind": "mikopbx_sqlite", "tz": "Europe/Moscow"}
+        )
+        with tempfile.TemporaryDirectory() as folder:
+            data = fake_capture.mikopbx_cdr_db(f"{folder}/cdr.db")  # MikoPBX's own fixture
+        result, written = self.immediate(lambda: source._import_file(data))
+        self.assertEqual((result["created"], result["unmatched"]), (2, 19))
+
+        _wizard, job = self.upload(data, "cdr.db", capture_source_id=source.id)
+        self.assertEqual(job.file_kind, "mikopbx_sqlite")
+        progress = self.run_by_batch(job)
+        self.assertGreater(len(progress), 3)
+        self.assertEqual(progress, sorted(progress))
+        self.assertSameResult(job, result)
+        # the call transferred 201 → 202 → 203 (one linkedid) was read whole, in one batch
+        self.assertEqual(self.snapshot(), written)
+        self.assertTrue(source.last_result.startswith("Created 2"))
+
+    def test_teamviewer_report_batches_keep_its_header_and_line_numbers(self):
+        self.engineer.miko_teamviewer_ref = "Ivan Petrov"
+        self.env["miko.support.remote.device"].create(
+            {"name": "ACC-PC-01", "device_ref": "264488246", "contract_id": self.contract.id}
+        )
+        self.env["ir.config_parameter"].sudo().set_param(JOB_ROWS_PARAM, 2)
+        self.env["ir.config_parameter"].sudo().set_param(BATCH_ROWS_PARAM, 2)
+        data = (DATA / "teamviewer_connections.csv").read_bytes()  # the project's own sample
+        result, written = self.immediate(
+            lambda: self.Activity.import_teamviewer_report(data, tz="Europe/Moscow")
+        )
+        self.assertEqual(result["created"], 1)
+        self.assertEqual([error["line"] for error in result["errors"]], [4])
+
+        _wizard, job = self.upload(data, "report.csv", source="teamviewer_csv", tz="Europe/Moscow")
+        self.assertEqual(len(self.run_by_batch(job)), 3)  # 5 records after the header, by 2
+        self.assertEqual(job.rows_total, 5)
+        self.assertSameResult(job, result)
+        self.assertEqual(self.snapshot(), written)
+        self.assertTrue(job.error_text.startswith("Line 4: "))
 
     def test_rows_setting_decides_between_at_once_and_a_job(self):
         # the defaults the code uses, until the test's own values set in setUpClass
