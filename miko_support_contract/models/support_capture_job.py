@@ -483,14 +483,18 @@ class SupportCaptureJob(models.Model):
     @api.model
     def _cron_run_jobs(self):
         """Run the queued jobs, and the running ones a crash left (the cron's lock keeps two runs
-        from taking the same job), each as its uploader in its company."""
+        from taking the same job), each as its uploader, in its company and their language."""
         jobs = self.search([("state", "in", ("queued", "running"))], order="id")
         if self.env.context.get("ir_cron_progress_id"):
             self.env["ir.cron"]._commit_progress(
                 remaining=sum(max(job.rows_total - job.rows_done, 0) for job in jobs)
             )
         for job in jobs:
-            job_as_uploader = job.with_user(job.user_id).with_company(job.company_id)
+            job_as_uploader = (
+                job.with_user(job.user_id)
+                .with_company(job.company_id)
+                .with_context(lang=job.user_id.lang)  # the summary in the uploader's language
+            )
             job_as_uploader._run()
             if job_as_uploader.state == "running":  # out of time: the cron runs again at once
                 job_as_uploader._trigger_cron()

@@ -60,7 +60,10 @@ class TestCaptureJob(MikoSupportCommon):
         cls.contract = cls.create_contract()
         cls.engineer.miko_pbx_extension = "301"
         cls.customer.phone = "+7 902 534-87-83"
-        cls.manager = cls.new_user("miko_job_manager", "miko_support_contract.group_manager")
+        # the jobs run in their uploader's language: English, as the immediate imports compared
+        cls.manager = cls.new_user(
+            "miko_job_manager", "miko_support_contract.group_manager", lang="en_US"
+        )
         cls.Activity = cls.env["miko.support.activity"]
         cls.Job = cls.env["miko.support.capture.job"]
         params = cls.env["ir.config_parameter"].sudo()
@@ -343,3 +346,28 @@ class TestCaptureJob(MikoSupportCommon):
         self.assertEqual(len(self.run_by_batch(job)), 3)  # 84 rows > 80, by 40
         with self.assertRaises(ValidationError):
             self.env["res.config.settings"].create({"miko_import_job_batch_rows": 0})
+
+
+@tagged("post_install", "-at_install")
+class TestCaptureJobRussian(MikoSupportCommon):
+    def test_job_speaks_the_uploaders_language(self):
+        self.env["res.lang"]._activate_lang("ru_RU")
+        self.create_contract()
+        manager = self.new_user("miko_job_manager_ru", "miko_support_contract.group_manager")
+        manager.lang = "ru_RU"
+        self.env["ir.config_parameter"].sudo().set_param(JOB_ROWS_PARAM, 50)
+        data = (DATA / SAMPLE).read_bytes()
+        job = (
+            self.env["miko.support.activity.import.wizard"]
+            .with_user(manager)
+            .create({"file": base64.b64encode(data), "filename": "Master.csv", "source": "pbx"})
+        )
+        job.action_import()
+        job = job.job_id
+        self.env["miko.support.capture.job"]._cron_run_jobs()
+        self.assertEqual(job.state, "done")
+        self.assertIn("Загрузка Master.csv завершена: строк 84, создано 0", job.message_ids[0].body)
+        Job = self.env["miko.support.capture.job"].with_context(lang="ru_RU")
+        self.assertEqual(Job._fields["progress"].get_description(Job.env)["string"], "Ход загрузки")
+        states = dict(Job._fields["state"]._description_selection(Job.env))
+        self.assertEqual(states["queued"], "В очереди")
