@@ -284,6 +284,10 @@ class TestCaptureJob(MikoSupportCommon):
         self.assertFalse(self.Job.with_user(self.finance).search([]))
         self.assertEqual(self.Job.with_user(self.manager).search([]), mine | engineers)
         self.assertFalse(self.Job.with_user(self.manager).search([("id", "=", elsewhere.id)]))
+        attachment = mine.attachment_id
+        self.assertTrue(attachment)
+        mine.unlink()  # the uploaded file (attached to the job) goes with it
+        self.assertFalse(attachment.exists())
 
     def test_mikopbx_cdr_db_is_imported_by_whole_calls(self):
         self.engineer.miko_pbx_extension = "201"
