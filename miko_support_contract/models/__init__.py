@@ -35,6 +35,7 @@ from . import support_upd_closing
 from . import support_upd_document
 from . import support_upd_exchange
 from . import support_capture_source
+from . import support_capture_job
 from . import support_offer_edition
 from . import support_force_majeure
 from . import support_suspension

@@ -9,6 +9,12 @@ from ..controllers.support_request import (
 from ..edi.diadoc import DiadocProvider
 from .project_task import DEFAULT_EMAIL_MINUTES, EMAIL_MINUTES_PARAM
 from .support_capture import DEFAULT_IMPORT_MAX_MB
+from .support_capture_job import (
+    BATCH_ROWS_PARAM,
+    DEFAULT_BATCH_ROWS,
+    DEFAULT_JOB_ROWS,
+    JOB_ROWS_PARAM,
+)
 
 PARAM = "miko_support_contract.%s"
 
@@ -126,6 +132,19 @@ class ResConfigSettings(models.TransientModel):
         config_parameter=PARAM % "import_max_upload_mb",
         help="Largest PBX or TeamViewer file the activity import accepts.",
     )
+    miko_import_job_rows = fields.Integer(
+        string="Rows Imported in the Background",
+        default=DEFAULT_JOB_ROWS,
+        config_parameter=JOB_ROWS_PARAM,
+        help="A file of more rows is imported by an import job, a batch at a time, with a "
+        "progress bar (Support / Capture / Import Jobs); a smaller one at once.",
+    )
+    miko_import_job_batch_rows = fields.Integer(
+        string="Rows per Import Batch",
+        default=DEFAULT_BATCH_ROWS,
+        config_parameter=BATCH_ROWS_PARAM,
+        help="Rows an import job imports and commits at a time.",
+    )
 
     @api.constrains(
         "miko_request_rate_limit",
@@ -133,6 +152,8 @@ class ResConfigSettings(models.TransientModel):
         "miko_request_max_upload_mb",
         "miko_email_minutes",
         "miko_import_max_upload_mb",
+        "miko_import_job_rows",
+        "miko_import_job_batch_rows",
     )
     def _check_miko_limits(self):
         positive = (
@@ -140,6 +161,8 @@ class ResConfigSettings(models.TransientModel):
             "miko_request_rate_minutes",
             "miko_request_max_upload_mb",
             "miko_import_max_upload_mb",
+            "miko_import_job_rows",
+            "miko_import_job_batch_rows",
         )
         for settings in self:
             for name in (*positive, "miko_email_minutes"):

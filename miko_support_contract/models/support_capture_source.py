@@ -63,6 +63,9 @@ class SupportCaptureSource(models.Model):
     last_cursor = fields.Char(readonly=True, copy=False)
     last_run = fields.Datetime(readonly=True, copy=False)
     last_result = fields.Text(readonly=True, copy=False)
+    job_ids = fields.One2many(
+        "miko.support.capture.job", "capture_source_id", string="Import Jobs", readonly=True
+    )
 
     _check_extension_length = models.Constraint(
         "CHECK(extension_length >= 0 AND extension_length <= 7)",
@@ -198,7 +201,7 @@ class SupportCaptureSource(models.Model):
             "Created %(created)s, updated %(updated)s, skipped %(skipped)s, to assign "
             "%(unmatched)s, errors %(errors)s.",
             **{key: totals.get(key, 0) for key in ("created", "updated", "skipped", "unmatched")},
-            errors=len(totals.get("errors", [])),
+            errors=totals.get("refused", len(totals.get("errors", []))),
         )
         details = "\n".join(
             (f"{e['line']}: " if e.get("line") else "") + str(e["message"])
@@ -260,29 +263,45 @@ class SupportCaptureSource(models.Model):
     def import_file(self, data):
         """Import an uploaded file of this source (bytes); returns the import result."""
         self.ensure_one()
-        Activity = self.env["miko.support.activity"]
-        if self.kind == "mikopbx_sqlite":
-            try:
-                rows = mikopbx.read_cdr_db(data)
-            except RuleError as error:
-                raise UserError(self.env._(error.message)) from error
-            tz = self.tz or self.company_id.miko_support_tz or "Europe/Moscow"
-            result = self._import_pbx(self._parse_mikopbx(rows, tz))
-        elif self.kind in ("asterisk_csv", "freepbx_csv"):
-            result = Activity.with_context(
-                miko_city_code=self.city_code, miko_extension_length=self.extension_length or None
-            ).import_pbx_cdr(data, pbx_tz=self.tz or None)
-        elif self.kind == "teamviewer_csv":
-            result = Activity.import_teamviewer_report(data, tz=self.tz or None)
-        else:
-            raise UserError(
-                self.env._(
-                    'Capture source "%(name)s" is pulled through its API, not uploaded.',
-                    name=self.name,
-                )
-            )
+        result = self._import_file(data)
         self._record_run(result, self.last_cursor)
         return result
+
+    def _import_file(self, data, pbx_tz=None):
+        """Import ``data`` without recording the run (an import job records it once, at the end).
+
+        ``pbx_tz`` (a zone name or ``tzinfo``) overrides the source's zone for a PBX file: a job
+        detects the zone once on the whole file and imports every batch in it.
+        """
+        self.ensure_one()
+        Activity = self.env["miko.support.activity"]
+        if self.kind == "mikopbx_sqlite":
+            return self._import_cdr_rows(self._read_cdr_db(data))
+        if self.kind in ("asterisk_csv", "freepbx_csv"):
+            return Activity.with_context(
+                miko_city_code=self.city_code, miko_extension_length=self.extension_length or None
+            ).import_pbx_cdr(data, pbx_tz=pbx_tz or self.tz or None)
+        if self.kind == "teamviewer_csv":
+            return Activity.import_teamviewer_report(data, tz=self.tz or None)
+        raise UserError(
+            self.env._(
+                'Capture source "%(name)s" is pulled through its API, not uploaded.',
+                name=self.name,
+            )
+        )
+
+    def _read_cdr_db(self, data):
+        """The ``cdr_general`` rows of an uploaded MikoPBX ``cdr.db``."""
+        try:
+            return mikopbx.read_cdr_db(data)
+        except RuleError as error:
+            raise UserError(self.env._(error.message)) from error
+
+    def _import_cdr_rows(self, rows):
+        """Import MikoPBX ``cdr_general`` rows read from an uploaded ``cdr.db``."""
+        self.ensure_one()
+        tz = self.tz or self.company_id.miko_support_tz or "Europe/Moscow"
+        return self._import_pbx(self._parse_mikopbx(rows, tz))
 
     @api.model
     def _cron_pull_sources(self):

@@ -20,6 +20,8 @@ from . import test_month_close_kill
 from . import test_upd_edi_idempotence
 from . import test_capture_real
 from . import test_capture_source
+from . import test_capture_job
+from . import test_rules_capture_batches
 from . import test_ui_day
 from . import test_activity_import
 from . import test_billing_queue

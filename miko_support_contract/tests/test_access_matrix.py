@@ -35,6 +35,7 @@ EXPECTED = {
     "miko.support.upd.month.close.line": ("", "", "rwcu", "rwcu", "", ""),
     "miko.support.upd.answer.wizard": ("", "", "rwcu", "rwcu", "", ""),
     "miko.support.capture.source": ("", "", "r", "rwcu", "", ""),
+    "miko.support.capture.job": ("r", "r", "r", "rwcu", "", ""),
     "miko.support.upd.delivery.wizard": ("", "", "rwcu", "rwcu", "", ""),
     "miko.support.offer.edition": ("r", "r", "r", "rwcu", "r", ""),
     "miko.support.force.majeure": ("r", "r", "r", "rwcu", "", ""),

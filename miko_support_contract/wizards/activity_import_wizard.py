@@ -39,8 +39,18 @@ class ActivityImportWizard(models.TransientModel):
         "moment); otherwise the company's support time zone.",
     )
     state = fields.Selection(
-        [("upload", "Upload"), ("preview", "Preview"), ("done", "Done")], default="upload"
+        [("upload", "Upload"), ("preview", "Preview"), ("queued", "Queued"), ("done", "Done")],
+        default="upload",
     )
+    job_id = fields.Many2one(
+        "miko.support.capture.job",
+        string="Import Job",
+        readonly=True,
+        help="A file of more rows than the setting «Rows Imported in the Background» is imported "
+        "by this job, a batch at a time.",
+    )
+    job_state = fields.Selection(related="job_id.state", string="Job Status")
+    job_progress = fields.Float(related="job_id.progress", string="Progress")
     skip_reasons_text = fields.Text(string="Skipped Because", readonly=True)
     created_count = fields.Integer(string="Created", readonly=True)
     updated_count = fields.Integer(string="Updated", readonly=True)
@@ -61,7 +71,7 @@ class ActivityImportWizard(models.TransientModel):
     def _tz_selection(self):
         return self.env["res.partner"]._fields["tz"]._description_selection(self.env)
 
-    def _run_import(self):
+    def _file_data(self):
         if not self.file:
             raise UserError(
                 self.env._(
@@ -70,9 +80,19 @@ class ActivityImportWizard(models.TransientModel):
                     field=self._fields["file"].get_description(self.env)["string"],
                 )
             )
-        Activity = self.env["miko.support.activity"]
         self.env["miko.support.capture"]._check_upload_size(len(self.file or b""), encoded=True)
-        data = base64.b64decode(self.file or b"")
+        return base64.b64decode(self.file or b"")
+
+    def _file_kind(self):
+        """The job's file type of the upload."""
+        kind = self.capture_source_id.kind
+        if kind in ("mikopbx_sqlite", "teamviewer_csv"):
+            return kind
+        return "pbx" if kind else self.source
+
+    def _run_import(self):
+        data = self._file_data()
+        Activity = self.env["miko.support.activity"]
         if self.capture_source_id:
             return self.capture_source_id.import_file(data)
         if self.source == "pbx":
@@ -126,24 +146,48 @@ class ActivityImportWizard(models.TransientModel):
         return self._reopen()
 
     def action_import(self):
+        """Import the file now, or, above the rows setting, queue it as an import job."""
         self.ensure_one()
+        job = self._queue_job()
+        if job:
+            self.write({"state": "queued", "job_id": job.id, "file": False})
+            return self._reopen()
         result = self._run_import()
         self.write({"state": "done", "file": False, **self._result_values(result)})
         return self._reopen()
 
-    def _detected_text(self, detected):
-        if not detected.get("tz"):
-            return False
-        layouts = ", ".join(sorted(detected.get("layouts") or {})) or "-"
-        if detected.get("tz_detected"):
-            return self.env._(
-                "Time zone %(tz)s detected from the call identifiers; layout %(layouts)s.",
-                tz=detected["tz"],
-                layouts=layouts,
-            )
-        return self.env._(
-            "Time zone %(tz)s; layout %(layouts)s.", tz=detected["tz"], layouts=layouts
+    def _queue_job(self):
+        """An import job for a file of more rows than the setting, else nothing."""
+        data = self._file_data()
+        Job = self.env["miko.support.capture.job"]
+        file_kind = self._file_kind()
+        rows = Job._count_rows(data, file_kind, self.capture_source_id)
+        if rows <= Job._job_rows():
+            return Job
+        return Job._create_for_upload(
+            data,
+            self.filename,
+            file_kind,
+            rows,
+            tz=self.tz if not self.capture_source_id else None,
+            capture_source=self.capture_source_id,
         )
+
+    def action_refresh(self):
+        """Show the job's progress so far."""
+        return self._reopen()
+
+    def action_view_job(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "miko.support.capture.job",
+            "res_id": self.job_id.id,
+            "view_mode": "form",
+        }
+
+    def _detected_text(self, detected):
+        return self.env["miko.support.capture.job"]._detected_text(detected)
 
     def action_view_unmatched(self):
         return self.env["ir.actions.act_window"]._for_xml_id(
