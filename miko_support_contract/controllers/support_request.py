@@ -6,7 +6,7 @@ from odoo.http import request
 from odoo.tools import plaintext2html
 from odoo.tools.mail import formataddr, single_email_re
 
-from ..rules import business_hours, phones
+from ..rules import phones
 
 FORM_FIELDS = (
     "organisation",
@@ -66,7 +66,7 @@ class SupportRequestController(http.Controller):
             {
                 "task": task,
                 "deadline": self._local_deadline(task),
-                "tz": task.company_id.miko_support_tz or business_hours.DEFAULT_TZ,
+                "tz": task.company_id._miko_support_zone().key,
             },
         )
 
@@ -206,6 +206,6 @@ class SupportRequestController(http.Controller):
         return company if company and company.exists() else request.env.company
 
     def _local_deadline(self, task):
-        tz = task.company_id.miko_support_tz or business_hours.DEFAULT_TZ
+        tz = task.company_id._miko_support_zone().key
         deadline = task.miko_deadline.replace(tzinfo=UTC).astimezone(ZoneInfo(tz))
         return deadline.strftime("%d.%m.%Y %H:%M")

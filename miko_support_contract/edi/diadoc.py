@@ -57,7 +57,6 @@ import base64
 import logging
 from datetime import UTC, datetime, timedelta
 
-import pytz
 import requests
 
 from odoo import fields
@@ -126,7 +125,7 @@ class DiadocProvider(UpdProvider):
         self.client_secret = settings.miko_diadoc_client_secret or ""
         self.refresh_token = settings.miko_diadoc_refresh_token or ""
         self.box_id = settings.miko_diadoc_box_id or ""
-        self.tz = pytz.timezone(settings.miko_support_tz or "Europe/Moscow")
+        self.tz = company._miko_support_zone()
         params = company.env["ir.config_parameter"].sudo()
         self.timeout = float(params.get_param(TIMEOUT_PARAMETER) or TIMEOUT)
         self.page_size = int(params.get_param(PAGE_SIZE_PARAMETER) or PAGE_SIZE)

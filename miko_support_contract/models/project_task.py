@@ -164,8 +164,8 @@ class ProjectTask(models.Model):
             if not task.miko_deadline or task.miko_work_start:
                 task.miko_time_left = 0.0
                 continue
-            tz = (task.company_id or self.env.company).miko_support_tz
-            left = business_hours.working_time_left(now, task.miko_deadline, tz or "Europe/Moscow")
+            tz = (task.company_id or self.env.company)._miko_support_zone().key
+            left = business_hours.working_time_left(now, task.miko_deadline, tz)
             task.miko_time_left = left.total_seconds() / 3600
 
     # ------------------------------------------------------------------------------------------
@@ -344,7 +344,7 @@ class ProjectTask(models.Model):
                 deadline=format_datetime(
                     reader_env,
                     task.miko_deadline,
-                    tz=task.company_id.miko_support_tz or "Europe/Moscow",
+                    tz=task.company_id._miko_support_zone().key,
                     dt_format="short",
                 ),
                 request=task.display_name,

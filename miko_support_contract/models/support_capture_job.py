@@ -236,7 +236,7 @@ class SupportCaptureJob(models.Model):
         and whether its first line is a header repeated in every batch."""
         source = self.capture_source_id
         given = self.tz or (source.tz if source else None)
-        default_tz = self.company_id.miko_support_tz or "Europe/Moscow"
+        default_tz = self.company_id._miko_support_zone().key
         try:
             parsed = pbx_cdr.parse_master_csv(
                 data, None, given or None, len(data) + 1, default_tz=default_tz

@@ -224,7 +224,7 @@ class SupportCaptureSource(models.Model):
 
     def _pull_mikopbx(self):
         client = mikopbx.MikoPbxClient(self.url, self._secret())
-        tz = self.tz or client.time_zone() or self.company_id.miko_support_tz or "Europe/Moscow"
+        tz = self.tz or client.time_zone() or self.company_id._miko_support_zone().key
         cursor = int(self.last_cursor or 0)
         totals = {}
         while True:
@@ -300,7 +300,7 @@ class SupportCaptureSource(models.Model):
     def _import_cdr_rows(self, rows):
         """Import MikoPBX ``cdr_general`` rows read from an uploaded ``cdr.db``."""
         self.ensure_one()
-        tz = self.tz or self.company_id.miko_support_tz or "Europe/Moscow"
+        tz = self.tz or self.company_id._miko_support_zone().key
         return self._import_pbx(self._parse_mikopbx(rows, tz))
 
     @api.model

@@ -1,4 +1,4 @@
-import pytz
+from datetime import UTC
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
@@ -42,10 +42,10 @@ class SupportForceMajeure(models.Model):
         zone (the reference of the acceptance days)."""
         periods = []
         for event in self:
-            tz = pytz.timezone(event.company_id.miko_support_tz or "Europe/Moscow")
+            tz = event.company_id._miko_support_zone()
             periods.append(
                 tuple(
-                    pytz.utc.localize(moment).astimezone(tz).replace(tzinfo=None)
+                    moment.replace(tzinfo=UTC).astimezone(tz).replace(tzinfo=None)
                     for moment in (event.date_start, event.date_end)
                 )
             )

@@ -114,7 +114,7 @@ class SupportUpdClosing(models.AbstractModel):
     def _check_month_ended(self, last):
         """A month is closed only once it has ended in each company's support time zone."""
         for company in self.env.companies:
-            tz = company.miko_support_tz or "Europe/Moscow"
+            tz = company._miko_support_zone().key
             today = company._miko_support_today()
             if last >= today:
                 raise UserError(
