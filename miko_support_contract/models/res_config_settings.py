@@ -6,7 +6,7 @@ from ..controllers.support_request import (
     DEFAULT_RATE_LIMIT,
     DEFAULT_RATE_MINUTES,
 )
-from ..edi.diadoc import DiadocProvider
+from ..upd.edi.diadoc import DiadocProvider
 from .project_task import DEFAULT_EMAIL_MINUTES, EMAIL_MINUTES_PARAM
 from .support_capture import DEFAULT_IMPORT_MAX_MB
 from .support_capture_job import (

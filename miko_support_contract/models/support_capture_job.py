@@ -65,7 +65,6 @@ class SupportCaptureJob(models.Model):
     )
     capture_source_id = fields.Many2one(
         "miko.support.capture.source",
-        string="Capture Source",
         readonly=True,
         index="btree_not_null",
         ondelete="set null",

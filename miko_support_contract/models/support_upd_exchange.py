@@ -15,8 +15,8 @@ from odoo.exceptions import UserError
 from odoo.tools.misc import format_date
 
 from .. import upd as upd_xml
-from ..edi import provider_for
 from ..rules import RuleError
+from ..upd.edi import provider_for
 from .support_upd import ACCEPTANCE_DAYS, FINAL_STATES, UPD_BATCH_SIZE
 
 _logger = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """A local fake of Kontur.Diadoc on loopback: its OpenID Connect token endpoint and the API calls
 the UPD adapter makes, in the shapes of Kontur's documentation and SDK protobufs (see the
-docstring of ``edi/diadoc.py``).
+docstring of ``upd/edi/diadoc.py``).
 
 * ``POST /connect/token`` (Refresh Token Flow): a known refresh token gives a new access token
   and a new refresh token (the old one is spent: they rotate), ``expires_in`` = ``expires_in``;

@@ -6,7 +6,7 @@ from freezegun import freeze_time
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
-from odoo.addons.miko_support_contract.edi.diadoc import DiadocProvider
+from odoo.addons.miko_support_contract.upd.edi.diadoc import DiadocProvider
 
 from . import fake_diadoc
 from .common_upd import MikoDiadocCommon, ticks
@@ -313,7 +313,7 @@ class TestUpdDiadoc(MikoDiadocCommon):
         self.operator.add_buyer_title(
             upd.edi_message_id, buyer_title("ON_NSCHFDOPPR_another_file"), b"buyer CMS"
         )
-        with self.assertLogs("odoo.addons.miko_support_contract.edi.diadoc", "WARNING"):
+        with self.assertLogs("odoo.addons.miko_support_contract.upd.edi.diadoc", "WARNING"):
             self.Upd._cron_poll_edi()
         self.assertEqual(upd.state, "sent")
         self.assertIn("ON_NSCHFDOPPR_another_file", upd.edi_error)

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
-from odoo.addons.miko_support_contract.edi.diadoc import DiadocProvider
+from odoo.addons.miko_support_contract.upd.edi.diadoc import DiadocProvider
 
 from .common_upd import MikoDiadocCommon, ticks
 from .test_upd import buyer_title

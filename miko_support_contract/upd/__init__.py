@@ -10,7 +10,10 @@ business rules, messages name the requisite and whose it is), :func:`~.builder.b
 (windows-1251 bytes named :func:`~.naming.file_name`), :func:`~.schema.validate_xml` against the
 FNS XSD shipped in ``data/xsd`` and :func:`~.schematron.check_schematron_rules` (the FNS
 Schematron rules and control ratios the XSD cannot express). The buyer's answer (title
-ON_NSCHFDOPPOK) is read with :func:`~.buyer_title.parse_buyer_title`.
+ON_NSCHFDOPPOK) is read with :func:`~.buyer_title.parse_buyer_title`. The sub-package
+:mod:`.edi` delivers the file to the customer through the company's EDI operator (one
+``UpdProvider`` interface; Kontur.Diadoc and the manual channel); it uses the ORM and is
+imported by the models, not from here.
 
 The names below are the package's public interface; callers import them from here.
 """

@@ -62,7 +62,7 @@ import requests
 from odoo import fields
 from odoo.exceptions import UserError
 
-from ..rules.xml_safety import parse_xml_safely
+from ...rules.xml_safety import parse_xml_safely
 from .provider import UpdProvider, register_provider
 
 _logger = logging.getLogger(__name__)
