@@ -449,7 +449,9 @@ class DiadocProvider(UpdProvider):
                 if kind == "receipt":
                     self._delivered(upd, entity.get("RawCreationDate"))
                 elif kind and upd.state in ("sent", "delivered"):
-                    upd._apply_operator_answer({"kind": kind, "reason": reason or kind})
+                    upd.env["miko.support.upd.exchange"]._apply_operator_answer(
+                        upd, {"kind": kind, "reason": reason or kind}
+                    )
             elif kind in RECEIPTS and entity.get("RawCreationDate"):
                 self._delivered(upd, entity["RawCreationDate"])
             elif kind == BUYER_TITLE and upd.state in ("sent", "delivered"):
@@ -462,18 +464,21 @@ class DiadocProvider(UpdProvider):
                     ),
                     None,
                 )
-                upd._apply_operator_answer(
+                upd.env["miko.support.upd.exchange"]._apply_operator_answer(
+                    upd,
                     {
                         "kind": "title",
                         "content": self._entity_content(message_id, entity["EntityId"]),
                         "file_name": entity.get("FileName"),
                         "signature": signature
                         and self._entity_content(message_id, signature["EntityId"]),
-                    }
+                    },
                 )
             elif kind in REFUSALS and upd.state in ("sent", "delivered"):
                 data = self._entity_content(message_id, entity["EntityId"])
-                upd._apply_operator_answer({"kind": REFUSALS[kind], "reason": _refusal_text(data)})
+                upd.env["miko.support.upd.exchange"]._apply_operator_answer(
+                    upd, {"kind": REFUSALS[kind], "reason": _refusal_text(data)}
+                )
 
 
 def _document_entity_id(message):
