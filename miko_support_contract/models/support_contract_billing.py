@@ -1,7 +1,6 @@
 """Tracked minutes of a contract: activity import, union billing, wallet consumption,
 statements (PDF, XLSX, weekly and early e-mails)."""
 
-import json
 import logging
 from collections import defaultdict
 from datetime import timedelta
@@ -9,35 +8,15 @@ from decimal import Decimal
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
-from odoo.orm.identifiers import NewId
 from odoo.tools import SQL, format_date
 
 from ..rules import money
+from .account_analytic_line import billing_write_context
 from .support_activity import numbered_blocks_sql
 
 _logger = logging.getLogger(__name__)
 
 BILLING_BATCH = 2000
-# stored computed fields of these types of a new day line are computed in memory before insert
-PLAIN_COLUMN_TYPES = frozenset(
-    {"many2one", "integer", "float", "boolean", "char", "selection", "date", "datetime"}
-)
-# stored computed fields of a new support day line (no task, no journal item) set in SQL by
-# ``_create_support_day_lines``, as analytic and hr_timesheet compute them; the ORM computes the
-# others
-DAY_LINE_SQL_FIELDS = frozenset(
-    {
-        "user_id",  # the employee's user
-        "currency_id",  # the company's
-        "project_id",  # the contract's (no task)
-        "partner_id",  # the project's (no task)
-        "manager_id",  # the employee's manager
-        "task_id",  # none
-        "parent_task_id",  # none
-        "general_account_id",  # no journal item
-        "journal_id",  # no journal item
-    }
-)
 
 
 class SupportContract(models.Model):
@@ -180,6 +159,7 @@ class SupportContract(models.Model):
         contract_ids, user_ids, days, versions = (
             list(column) for column in zip(*groups, strict=True)
         )
+        AnalyticLine.flush_model(["miko_contract_id", "user_id", "date", "miko_billed_minutes"])
         cr.execute(SQL("DROP TABLE IF EXISTS miko_bill_day"))
         cr.execute(
             SQL(
@@ -241,30 +221,7 @@ class SupportContract(models.Model):
             )
         )
         self._create_support_day_lines()
-        cr.execute(
-            SQL(
-                """
-                UPDATE account_analytic_line l
-                   SET miko_billed_minutes = d.billed_minutes,
-                       miko_raw_minutes = d.raw_minutes,
-                       miko_nonbillable_minutes = d.nonbillable_minutes,
-                       unit_amount = d.billed_minutes::float8 / 60,
-                       amount = ROUND((-(d.billed_minutes::float8 / 60) * COALESCE(
-                           (SELECT e.hourly_cost FROM hr_employee e WHERE e.id = l.employee_id),
-                           0))::numeric, 2),
-                       write_uid = %s,
-                       write_date = NOW() AT TIME ZONE 'UTC'
-                  FROM miko_bill_day d
-                 WHERE l.id = d.line_id
-                   AND (l.miko_billed_minutes IS DISTINCT FROM d.billed_minutes
-                        OR l.miko_raw_minutes IS DISTINCT FROM d.raw_minutes
-                        OR l.miko_nonbillable_minutes IS DISTINCT FROM d.nonbillable_minutes)
-             RETURNING l.id
-                """,
-                self.env.uid,
-            )
-        )
-        updated_ids = [row[0] for row in cr.fetchall()]
+        self._update_support_day_lines()
         self._queue_charges(
             SQL(
                 "SELECT contract_id, day FROM miko_bill_day WHERE to_charge AND line_id IS NOT NULL"
@@ -285,191 +242,167 @@ class SupportContract(models.Model):
                 versions,
             )
         )
-        self._support_day_lines_recompute_amounts(updated_ids)
         cr.execute(SQL("DROP TABLE IF EXISTS miko_bill_day"))
         self.env["miko.support.billing.queue"].invalidate_model()
         self.env["miko.support.activity"]._invalidate_billing_trails()
-        AnalyticLine.invalidate_model(
-            [
-                "miko_billed_minutes",
-                "miko_raw_minutes",
-                "miko_nonbillable_minutes",
-                "unit_amount",
-                "amount",
-                "write_uid",
-                "write_date",
-            ]
-        )
-
-    @api.model
-    def _support_day_lines_recompute_amounts(self, line_ids):
-        """The SQL amount is −hours × the employee's hourly cost in the line's currency; a line
-        whose employee is paid in another currency gets it from hr_timesheet (ORM)."""
-        if not line_ids:
-            return
-        self.env.cr.execute(
-            SQL(
-                """
-                SELECT l.id FROM account_analytic_line l
-                  JOIN hr_employee e ON e.id = l.employee_id
-                  JOIN res_company c ON c.id = e.company_id
-                 WHERE l.id = ANY(%s) AND COALESCE(e.hourly_cost, 0) != 0
-                   AND c.currency_id != l.currency_id
-                """,
-                line_ids,
-            )
-        )
-        foreign = [row[0] for row in self.env.cr.fetchall()]
-        if foreign:
-            lines = self.env["account.analytic.line"].sudo().browse(foreign)
-            lines.invalidate_recordset()
-            for line in lines:
-                line._timesheet_postprocess({"unit_amount": line.unit_amount})
+        AnalyticLine.flush_model()  # the wallet and the queue are read in SQL
 
     @api.model
     def _create_support_day_lines(self):
-        """Insert the day lines missing from ``miko_bill_day`` (groups with activities).
+        """Create the day lines missing from ``miko_bill_day`` (groups with activities).
 
-        The columns hr_timesheet's ``create`` fills are set in SQL (project, its analytic
-        account and partner, employee, company, currency, unit of time), and so are the stored
-        computed fields of ``DAY_LINE_SQL_FIELDS``, whose value is known for a line without task
-        or journal item; every other stored computed field of ``account.analytic.line`` (of any
-        installed module, e.g. sale_timesheet's sale order line) is then computed by the ORM on
-        the new lines, so they are what ``create`` would have made.
+        One ``create`` of many timesheets, as any timesheet is made: hr_timesheet fills the
+        analytic accounts, the company and the unit, and computes the cost (``amount``, from the
+        employee's hourly cost, ``_timesheet_postprocess``); every installed module computes its
+        own fields (e.g. sale_timesheet's sale order line). The new ids go back into
+        ``miko_bill_day`` so that their days are queued for the wallet.
         """
         cr = self.env.cr
         cr.execute(
-            SQL("SELECT DISTINCT contract_id FROM miko_bill_day WHERE line_id IS NULL AND has_rows")
-        )
-        contract_ids = [row[0] for row in cr.fetchall()]
-        if not contract_ids:
-            return
-        contracts = self.browse(contract_ids).sudo()
-        contracts.filtered(lambda c: not c.project_id)._ensure_timesheet_projects()
-        self.env.flush_all()
-        cr.execute(
             SQL(
                 """
-                SELECT DISTINCT d.user_id, c.company_id
-                  FROM miko_bill_day d
-                  JOIN miko_support_contract c ON c.id = d.contract_id
-                 WHERE d.line_id IS NULL AND d.has_rows
-                   AND NOT EXISTS (SELECT 1 FROM hr_employee e
-                                    WHERE e.user_id = d.user_id AND e.company_id = c.company_id)
+                SELECT contract_id, user_id, day, billed_minutes, raw_minutes,
+                       nonbillable_minutes
+                  FROM miko_bill_day
+                 WHERE line_id IS NULL AND has_rows
+              ORDER BY contract_id, user_id, day
                 """
             )
         )
-        for user_id, company_id in cr.fetchall():
-            self._support_employee(
-                self.env["res.users"].sudo().browse(user_id),
-                self.env["res.company"].browse(company_id),
-            )
-        self.env.flush_all()
-        Line = self.env["account.analytic.line"].sudo()
-        plan_columns = Line._get_plan_fnames()
-        cr.execute(
-            SQL(
-                """
-                WITH employee AS (
-                    SELECT DISTINCT ON (user_id, company_id) id, user_id, company_id,
-                           parent_id, hourly_cost
-                      FROM hr_employee
-                     WHERE user_id IS NOT NULL
-                  ORDER BY user_id, company_id, active DESC, id
-                )
-                SELECT COALESCE(%s::jsonb ->> rp.lang, %s) AS name, d.day AS date,
-                       d.user_id, e.id AS employee_id, e.parent_id AS manager_id,
-                       p.id AS project_id, %s, p.partner_id,
-                       k.company_id, co.currency_id, co.project_time_mode_id AS product_uom_id,
-                       'other' AS category,
-                       d.billed_minutes::float8 / 60 AS unit_amount,
-                       ROUND((-(d.billed_minutes::float8 / 60)
-                              * COALESCE(e.hourly_cost, 0))::numeric, 2)::float8 AS amount,
-                       d.contract_id AS miko_contract_id,
-                       d.billed_minutes AS miko_billed_minutes,
-                       d.raw_minutes AS miko_raw_minutes,
-                       d.nonbillable_minutes AS miko_nonbillable_minutes
-                  FROM miko_bill_day d
-                  JOIN miko_support_contract k ON k.id = d.contract_id
-                  JOIN project_project p ON p.id = k.project_id
-                  JOIN res_company co ON co.id = k.company_id
-                  JOIN res_partner rp ON rp.id = k.partner_id
-                  JOIN employee e ON e.user_id = d.user_id AND e.company_id = k.company_id
-                 WHERE d.line_id IS NULL AND d.has_rows
-                """,
-                json.dumps(self._default_work_descriptions()),
-                self.env._("Technical support"),
-                SQL(", ").join(
-                    SQL("%s AS %s", SQL.identifier("p", name), SQL.identifier(name))
-                    for name in plan_columns
-                ),
-            )
-        )
-        names = [column.name for column in cr.description]
         rows = cr.fetchall()
         if not rows:
             return
-        columns = dict(zip(names, zip(*rows, strict=True), strict=True))
-        types = {name: Line._fields[name].column_type[1] for name in names}
-        for name in DAY_LINE_SQL_FIELDS - set(columns):  # empty: no task, no journal item
-            columns[name] = (None,) * len(rows)
-            types[name] = Line._fields[name].column_type[1]
-        # the other stored computed fields: those of a plain column are computed on the lines
-        # in memory, before the insert (no second write of every new row), the others by the
-        # ORM on the inserted lines
-        computed = [
-            field
-            for name, field in Line._fields.items()
-            if field.store and field.compute and name not in DAY_LINE_SQL_FIELDS
-        ]
-        in_memory = [
-            field
-            for field in computed
-            if field.type in PLAIN_COLUMN_TYPES and not getattr(field, "translate", False)
-        ]
-        if in_memory:
-            drafts = Line.browse([NewId() for _row in rows])
-            for name, values in columns.items():
-                Line._fields[name]._insert_cache(drafts, values)
-            for field in in_memory:
-                columns[field.name] = [
-                    field.convert_to_column(field.convert_to_write(draft[field.name], draft), draft)
-                    for draft in drafts
-                ]
-                types[field.name] = field.column_type[1]
-            drafts.invalidate_recordset()
+        contracts = self.browse(sorted({row[0] for row in rows})).sudo()
+        contracts.filtered(lambda c: not c.project_id)._ensure_timesheet_projects()
+        contracts.partner_id.mapped("lang")  # prefetch
+        employees = self._support_employees(
+            {(row[1], contracts.browse(row[0]).company_id.id) for row in rows}
+        )
+        descriptions = self._default_work_descriptions()
+        default_description = self.env._("Technical support")
+        vals_list = []
+        for contract_id, user_id, day, billed, raw, nonbillable in rows:
+            contract = contracts.browse(contract_id)
+            employee = employees[user_id, contract.company_id.id]
+            vals_list.append(
+                {
+                    "name": descriptions.get(contract.partner_id.lang) or default_description,
+                    "date": day,
+                    "employee_id": employee.id,
+                    "project_id": contract.project_id.id,
+                    "company_id": contract.company_id.id,
+                    "unit_amount": billed / 60,
+                    # what hr_timesheet computes (and checks) in ``_timesheet_postprocess``
+                    "amount": -(billed / 60) * employee.hourly_cost,
+                    "miko_contract_id": contract_id,
+                    "miko_billed_minutes": billed,
+                    "miko_raw_minutes": raw,
+                    "miko_nonbillable_minutes": nonbillable,
+                }
+            )
+        Line = (
+            self.env["account.analytic.line"]
+            .sudo()
+            .with_context(billing_write_context(), allowed_company_ids=contracts.company_id.ids)
+        )
+        if any(not employee.active for employee in employees.values()):
+            Line = Line.with_context(active_test=False)  # an archived engineer's own employee
+        lines = Line.create(vals_list)
         cr.execute(
             SQL(
                 """
-                WITH new AS (
-                    INSERT INTO account_analytic_line (%(columns)s,
-                           create_uid, create_date, write_uid, write_date)
-                    SELECT v.*, %(uid)s, NOW() AT TIME ZONE 'UTC', %(uid)s,
-                           NOW() AT TIME ZONE 'UTC'
-                      FROM unnest(%(arrays)s) AS v(%(columns)s)
-                    RETURNING id, miko_contract_id, user_id, date
-                )
-                UPDATE miko_bill_day d SET line_id = new.id
-                  FROM new
-                 WHERE new.miko_contract_id = d.contract_id AND new.user_id = d.user_id
-                   AND new.date = d.day
-             RETURNING d.line_id
+                UPDATE miko_bill_day d SET line_id = v.id
+                  FROM unnest(%s::int[], %s::int[], %s::int[], %s::date[])
+                       AS v(id, contract_id, user_id, day)
+                 WHERE d.contract_id = v.contract_id AND d.user_id = v.user_id AND d.day = v.day
                 """,
-                columns=SQL(", ").join(SQL.identifier(name) for name in columns),
-                arrays=SQL(", ").join(
-                    SQL("%s::%s[]", list(values), SQL(types[name]))
-                    for name, values in columns.items()
-                ),
-                uid=self.env.uid,
+                lines.ids,
+                [row[0] for row in rows],
+                [row[1] for row in rows],
+                [row[2] for row in rows],
             )
         )
-        new_ids = [row[0] for row in cr.fetchall()]
-        lines = Line.browse(new_ids)
-        self._support_day_lines_recompute_amounts(new_ids)
-        for field in computed:
-            if field not in in_memory:
-                self.env.add_to_compute(field, lines)
-        self.env.flush_all()
+
+    @api.model
+    def _update_support_day_lines(self):
+        """Write the changed minutes of the existing day lines of ``miko_bill_day`` (a line whose
+        day has no activity left keeps 0 minutes).
+
+        Grouped by value: one ``write`` per distinct billed (raw, not charged) minutes, not one
+        per line; hr_timesheet recomputes the cost of the lines whose hours changed.
+        """
+        cr = self.env.cr
+        cr.execute(
+            SQL(
+                """
+                SELECT d.line_id,
+                       d.billed_minutes IS DISTINCT FROM l.miko_billed_minutes,
+                       d.billed_minutes,
+                       d.raw_minutes IS DISTINCT FROM l.miko_raw_minutes, d.raw_minutes,
+                       d.nonbillable_minutes IS DISTINCT FROM l.miko_nonbillable_minutes,
+                       d.nonbillable_minutes
+                  FROM miko_bill_day d
+                  JOIN account_analytic_line l ON l.id = d.line_id
+                 WHERE l.miko_billed_minutes IS DISTINCT FROM d.billed_minutes
+                    OR l.miko_raw_minutes IS DISTINCT FROM d.raw_minutes
+                    OR l.miko_nonbillable_minutes IS DISTINCT FROM d.nonbillable_minutes
+              ORDER BY d.line_id
+                """
+            )
+        )
+        writes = defaultdict(list)
+        for (
+            line_id,
+            billed_changed,
+            billed,
+            raw_changed,
+            raw,
+            other_changed,
+            other,
+        ) in cr.fetchall():
+            if billed_changed:
+                writes["miko_billed_minutes", billed].append(line_id)
+            if raw_changed:
+                writes["miko_raw_minutes", raw].append(line_id)
+            if other_changed:
+                writes["miko_nonbillable_minutes", other].append(line_id)
+        Line = self.env["account.analytic.line"].sudo().with_context(billing_write_context())
+        for (fname, value), line_ids in writes.items():
+            vals = {fname: value}
+            if fname == "miko_billed_minutes":
+                vals["unit_amount"] = value / 60
+            Line.browse(line_ids).write(vals)
+
+    @api.model
+    def _support_employees(self, pairs):
+        """``{(user_id, company_id): hr.employee}`` for the engineers of new day lines: the
+        user's employee in the company (an active one first), created when missing."""
+        self.env["hr.employee"].flush_model(["user_id", "company_id", "active"])
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT DISTINCT ON (e.user_id, e.company_id) e.user_id, e.company_id, e.id
+                  FROM hr_employee e
+                  JOIN unnest(%s::int[], %s::int[]) AS p(user_id, company_id)
+                    ON e.user_id = p.user_id AND e.company_id = p.company_id
+              ORDER BY e.user_id, e.company_id, e.active DESC, e.id
+                """,
+                [pair[0] for pair in pairs],
+                [pair[1] for pair in pairs],
+            )
+        )
+        Employee = self.env["hr.employee"].sudo().with_context(active_test=False)
+        found = {(user_id, company_id): id_ for user_id, company_id, id_ in self.env.cr.fetchall()}
+        employees = {}
+        for user_id, company_id in pairs:
+            if (user_id, company_id) in found:
+                employees[user_id, company_id] = Employee.browse(found[user_id, company_id])
+            else:
+                employees[user_id, company_id] = self._support_employee(
+                    self.env["res.users"].sudo().browse(user_id),
+                    self.env["res.company"].browse(company_id),
+                )
+        return employees
 
     @api.model
     def _default_work_descriptions(self):
@@ -570,6 +503,9 @@ class SupportContract(models.Model):
         AnalyticLine = self.env["account.analytic.line"]
         AnalyticLine.flush_model()
         self.env["miko.support.wallet.entry"].flush_model()
+        # the effective period is read in SQL: a notice or a suspension just written counts
+        self.env["miko.support.contract"].flush_model()
+        self.env["miko.support.suspension"].flush_model()
         cr = self.env.cr
         contract_filter = SQL("WHERE contract_id = ANY(%s)", self.ids) if self else SQL()
         cr.execute(
@@ -643,6 +579,7 @@ class SupportContract(models.Model):
             )
         # set-based: the same entries as ``_wallet_post`` would create, a few statements in all
         posted = self.env["miko.support.wallet.entry"].sudo()._create_bulk(vals_list)
+        self._link_charged_day_lines(month_contracts, month_starts)
         cr.execute(
             SQL(
                 """
@@ -658,6 +595,46 @@ class SupportContract(models.Model):
         )
         self.env["miko.support.charge.queue"].invalidate_model()
         return posted
+
+    @api.model
+    def _link_charged_day_lines(self, month_contracts, month_starts):
+        """Point each day line of the charged months to the ledger entry that last charged its
+        day (``miko_wallet_entry_id``), for the lines not on it yet.
+
+        One statement: a ``write`` per charged day (each to its own entry) costs ≈ 2 ms a day in
+        hr_timesheet's and sale_timesheet's write checks (bench at 1/20 size: 12 s instead of
+        1.3 s for the wallet), and no hook of theirs depends on this field.
+        """
+        self.env["account.analytic.line"].flush_model(["miko_contract_id", "date"])
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH latest AS (
+                    SELECT DISTINCT ON (e.contract_id, COALESCE(e.work_date, e.date))
+                           e.contract_id, COALESCE(e.work_date, e.date) AS work_date, e.id
+                      FROM miko_support_wallet_entry e
+                      JOIN unnest(%s::int[], %s::date[]) AS m(contract_id, month_start)
+                        ON e.contract_id = m.contract_id
+                       AND COALESCE(e.work_date, e.date) >= m.month_start
+                       AND COALESCE(e.work_date, e.date) < m.month_start + interval '1 month'
+                     WHERE e.source_key LIKE 'billing:' || e.contract_id || ':%%'
+                  ORDER BY e.contract_id, COALESCE(e.work_date, e.date), e.id DESC
+                )
+                UPDATE account_analytic_line l
+                   SET miko_wallet_entry_id = latest.id, write_uid = %s,
+                       write_date = NOW() AT TIME ZONE 'UTC'
+                  FROM latest
+                 WHERE l.miko_contract_id = latest.contract_id AND l.date = latest.work_date
+                   AND l.miko_wallet_entry_id IS DISTINCT FROM latest.id
+                """,
+                month_contracts,
+                month_starts,
+                self.env.uid,
+            )
+        )
+        self.env["account.analytic.line"].invalidate_model(
+            ["miko_wallet_entry_id", "write_uid", "write_date"]
+        )
 
     @api.model
     def _queue_charges(self, query):
