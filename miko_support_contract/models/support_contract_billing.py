@@ -303,7 +303,7 @@ class SupportContract(models.Model):
         Line = (
             self.env["account.analytic.line"]
             .sudo()
-            .with_context(billing_write_context(), allowed_company_ids=contracts.company_id.ids)
+            .with_context(**billing_write_context(), allowed_company_ids=contracts.company_id.ids)
         )
         if any(not employee.active for employee in employees.values()):
             Line = Line.with_context(active_test=False)  # an archived engineer's own employee
@@ -366,7 +366,7 @@ class SupportContract(models.Model):
                 writes["miko_raw_minutes", raw].append(line_id)
             if other_changed:
                 writes["miko_nonbillable_minutes", other].append(line_id)
-        Line = self.env["account.analytic.line"].sudo().with_context(billing_write_context())
+        Line = self.env["account.analytic.line"].sudo().with_context(**billing_write_context())
         for (fname, value), line_ids in writes.items():
             vals = {fname: value}
             if fname == "miko_billed_minutes":
