@@ -17,6 +17,7 @@ from . import support_activity_capture
 from . import support_activity_unmatched
 from . import support_remote_device
 from . import support_contract_billing
+from . import support_contract_charge
 from . import support_activity_register
 from . import support_statement
 from . import account_analytic_line
