@@ -12,7 +12,7 @@ from odoo.tools import SQL, format_date
 from ..rules import money
 
 
-class SupportContract(models.Model):
+class SupportContract(models.Model):  # pylint: disable=consider-merging-classes-inherited
     _inherit = "miko.support.contract"
 
     # ------------------------------------------------------------------------------------------
