@@ -15,7 +15,10 @@ It prints a table and writes ``--json FILE`` (``phases`` with ``seconds`` each, 
 """
 
 import argparse
+import cProfile
 import json
+import os
+import pstats
 import random
 import resource
 import sys
@@ -27,6 +30,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "scripts"))
 
 import miko  # noqa: E402  (scripts/miko.py: the cluster and the Odoo configuration)
+from floors import drop_write_floor, prepare_write_floor, sql_floor, write_floor  # noqa: E402
+from report import evaluate, markdown, print_table  # noqa: E402
 
 FULL = {"customers": 5000, "engineers": 200, "activities": 1_000_000}
 QUICK_SCALE = 1 / 20
@@ -40,17 +45,6 @@ PREPAYMENT = 200_000.0
 XSD = REPO.parent / "shared" / "upd" / "xsd" / "ON_NSCHFDOPPR_1_997_01_05_03_05_transcribed.xsd"
 BUYER_INN, BUYER_KPP = "7702190122", "770201001"
 
-GOALS = {
-    "import": ("rows_per_second", ">=", 60_000, "activities/s through register_activities"),
-    "reimport": ("seconds_full_size", "<=", 5.0, "s for the same 1M (0 new rows)"),
-    "billing_vs_floor": ("ratio", "<=", 2.0, "× the SQL floor"),
-    "close": ("seconds_full_size", "<=", 180.0, "s for 5,000 customers without PDF"),
-    "close_vs_peer_per_doc": ("ratio", "<=", 0.33, "× sale_timesheet per document"),
-    "queries_per_upd": ("value", "<=", 30, "SQL queries per UPD"),
-    "xml": ("rows_per_second", ">=", 1000, "UPDs/s built and validated"),
-    "peak_memory": ("value", "<=", 1024, "MB peak RSS of the Odoo process"),
-}
-
 
 def peak_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
@@ -62,9 +56,13 @@ class Phases:
 
     def run(self, name, cr, fn, rows=None, docs=None):
         queries = cr.sql_log_count
+        profile = name in os.environ.get("MIKO_BENCH_PROFILE", "").split(",") and cProfile.Profile()
         start = time.perf_counter()
-        result = fn()
+        result = profile.runcall(fn) if profile else fn()
         wall = time.perf_counter() - start
+        if profile:  # MIKO_BENCH_PROFILE=billing_union,…: where a phase spends its time
+            profile.dump_stats(f"/tmp/bench-{name}.prof")
+            pstats.Stats(profile).sort_stats("cumulative").print_stats(40)
         # a phase fed by a client (the import) reports the time spent in the server's calls: the
         # client's own work (making the records) is not the product's
         seconds = result.get("server_seconds", wall) if isinstance(result, dict) else wall
@@ -297,39 +295,6 @@ def api_import(env, batches):
     return totals
 
 
-FLOOR_SQL = """
-WITH ordered AS (
-    SELECT contract_id, user_id, day, date_begin, date_end, id,
-           MAX(date_end) OVER (PARTITION BY contract_id, user_id, day
-                                   ORDER BY date_begin, date_end, id
-                                   ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_end
-      FROM miko_support_activity
-     WHERE active AND NOT is_vendor_bug AND day BETWEEN %s AND %s AND contract_id = ANY(%s)
-), marked AS (
-    SELECT contract_id, user_id, day, date_begin, date_end,
-           COUNT(*) FILTER (WHERE prev_end IS NULL OR date_begin > prev_end)
-               OVER (PARTITION BY contract_id, user_id, day
-                         ORDER BY date_begin, date_end, id) AS block
-      FROM ordered
-), blocks AS (
-    SELECT contract_id, user_id, day,
-           (EXTRACT(EPOCH FROM MAX(date_end) - MIN(date_begin))::bigint + 30) / 60 AS minutes
-      FROM marked
-  GROUP BY contract_id, user_id, day, block
-)
-SELECT COUNT(DISTINCT (contract_id, user_id, day)), COUNT(*), COALESCE(SUM(minutes), 0)
-  FROM blocks
-"""
-
-
-def sql_floor(env, first, last, contracts):
-    from odoo.tools import SQL
-
-    env.cr.execute(SQL(FLOOR_SQL, first, last, contracts.ids))  # pylint: disable=sql-injection
-    groups, blocks, minutes = env.cr.fetchone()
-    return {"groups": groups, "blocks": blocks, "minutes": int(minutes)}
-
-
 def billing_union(env):
     """Union + rounding: trails and day lines of every pending (contract, engineer, day)."""
     groups = env["miko.support.contract"]._bill_pending_days()
@@ -477,88 +442,6 @@ def peer_invoices(env, orders):
     return len(invoices)
 
 
-# ---------------------------------------------------------------------------------------------
-# report
-# ---------------------------------------------------------------------------------------------
-def evaluate(phases, size, scale):
-    ph = phases.rows
-    full = 1 / scale
-    ratios = {
-        "billing_vs_floor": round(
-            ph["billing"]["seconds"] / max(ph["sql_floor"]["seconds"], 1e-6), 2
-        ),
-        "close_vs_peer_per_doc": round(
-            (ph["month_close"]["seconds"] / max(ph["month_close"]["documents"] or 1, 1))
-            / max(
-                ph["peer_invoices"]["seconds"] / max(ph["peer_invoices"]["documents"] or 1, 1), 1e-9
-            ),
-            3,
-        ),
-    }
-    values = {
-        "import": ph["import"]["rows_per_second"] or 0,
-        "reimport": ph["reimport"]["seconds"] * full,
-        "billing_vs_floor": ratios["billing_vs_floor"],
-        "close": ph["month_close"]["seconds"] * full,
-        "close_vs_peer_per_doc": ratios["close_vs_peer_per_doc"],
-        "queries_per_upd": ph["month_close"]["queries_per_document"] or 0,
-        "xml": ph["xml"]["rows_per_second"] or 0,
-        "peak_memory": max(row["peak_memory_mb"] for row in ph.values()),
-    }
-    goals = {}
-    for name, (_kind, op, target, unit) in GOALS.items():
-        value = values[name]
-        met = value >= target if op == ">=" else value <= target
-        goals[name] = {"value": round(value, 3), "target": f"{op} {target} {unit}", "met": met}
-    return ratios, goals
-
-
-def print_table(result):
-    print()
-    print(f"size: {result['size']}  (scale {result['scale']})")
-    head = (
-        f"{'phase':<18}{'seconds':>10}{'rows':>10}{'rows/s':>12}{'queries':>10}{'q/doc':>8}"
-        f"{'peak MB':>9}"
-    )
-    print(head)
-    print("-" * len(head))
-    for name, row in result["phases"].items():
-        print(
-            f"{name:<18}{row['seconds']:>10.2f}{row['rows'] or '':>10}"
-            f"{row['rows_per_second'] or '':>12}{row['queries']:>10}"
-            f"{row['queries_per_document'] or '':>8}{row['peak_memory_mb']:>9.0f}"
-        )
-    print()
-    print(f"{'goal':<24}{'value':>12}  target / met")
-    for name, goal in result["goals"].items():
-        mark = "met" if goal["met"] else "NOT met"
-        print(f"{name:<24}{goal['value']:>12}  {goal['target']}: {mark}")
-    print(f"ratios: {result['ratios']}")
-    print(f"checks: {result['checks']}")
-
-
-def markdown(result):
-    """The table of phases and the goals, as Markdown (for the README)."""
-    lines = [
-        f"Size {result['size']} (scale {result['scale']}), {result['machine']}, "
-        f"install {result['install_seconds']} s.",
-        "",
-        "| phase | seconds | rows | rows/s | SQL queries | queries/doc | peak MB |",
-        "|---|---:|---:|---:|---:|---:|---:|",
-    ]
-    for name, row in result["phases"].items():
-        lines.append(
-            f"| {name} | {row['seconds']:.2f} | {row['rows'] or ''} | "
-            f"{row['rows_per_second'] or ''} | {row['queries']} | "
-            f"{row['queries_per_document'] or ''} | {row['peak_memory_mb']:.0f} |"
-        )
-    lines += ["", "| goal | value | target | met |", "|---|---:|---|---|"]
-    for name, goal in result["goals"].items():
-        met = "met" if goal["met"] else "NOT met"
-        lines.append(f"| {name} | {goal['value']} | {goal['target']} | {met} |")
-    return "\n".join(lines) + "\n"
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help=f"1/{int(1 / QUICK_SCALE)} size")
@@ -632,6 +515,11 @@ def main():
             floor = phases.run(
                 "sql_floor", cr, lambda: sql_floor(env, first, last, contracts), rows=unique
             )
+            prepare_write_floor(env)
+            written = phases.run(
+                "write_floor", cr, lambda: write_floor(env, first, last, contracts), rows=unique
+            )
+            written["minutes"] = drop_write_floor(env)
             phases.run("billing_union", cr, lambda: billing_union(env), rows=unique)
             phases.run("billing_wallet", cr, lambda: billing_wallet(env), rows=lambda n: n)
             phases.combine("billing", ("billing_union", "billing_wallet"), rows=unique)
@@ -672,6 +560,7 @@ def main():
                 "import": imported,
                 "reimport": reimported,
                 "floor": floor,
+                "write_floor": written,
                 "billing": billed,
                 "floor_equals_billing": floor["minutes"] == billed["minutes"],
                 "upds": upds,

@@ -198,8 +198,9 @@ def first_error(log_file):
     return None
 
 
-def install_addon(env, conf, db, with_demo=True, log_file=None):
-    args = odoo_cmd(conf, "-d", db, "-i", ADDON, "--stop-after-init", "--load-language=ru_RU")
+def install_addon(env, conf, db, with_demo=True, log_file=None, *, beside=()):
+    modules = ",".join((ADDON, *beside))  # ``beside``: modules the addon must work with
+    args = odoo_cmd(conf, "-d", db, "-i", modules, "--stop-after-init", "--load-language=ru_RU")
     if with_demo:
         args.append("--with-demo")
     log_file = log_file or LOCAL / f"install-{db}.log"
@@ -395,7 +396,9 @@ def cmd_test(args):
     )
     install_log = LOCAL / f"install-{db}.log"
     try:
-        install_addon(env, conf, db, with_demo=True, log_file=install_log)
+        install_addon(
+            env, conf, db, with_demo=True, log_file=install_log, beside=("sale_timesheet",)
+        )
         problems = addon_problems(install_log)
         if problems:
             print("\n".join(problems))

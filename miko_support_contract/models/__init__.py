@@ -7,6 +7,8 @@ from . import support_contract_invoicing
 from . import support_contract_lifecycle
 from . import support_contract_statement
 from . import support_contract_wallet
+from . import support_contract_billing
+from . import support_contract_charge
 from . import support_contract
 from . import support_licence
 from . import support_rate
@@ -23,7 +25,6 @@ from . import support_billing_queue
 from . import support_capture
 from . import support_activity_unmatched
 from . import support_remote_device
-from . import support_contract_billing
 from . import support_statement
 from . import support_statement_report
 from . import account_analytic_line

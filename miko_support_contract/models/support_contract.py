@@ -26,6 +26,8 @@ class SupportContract(models.Model):
         "miko.support.contract.lifecycle",
         "miko.support.contract.statement",
         "miko.support.contract.wallet",
+        "miko.support.contract.billing",
+        "miko.support.contract.charge",
     ]
     _order = "date_start desc, id desc"
     _check_company_auto = True
@@ -195,6 +197,17 @@ class SupportContract(models.Model):
         compute="_compute_results_transferred",
         help="The results of the services pass to the customer once every UPD is signed or "
         "deemed accepted and the balance is settled.",
+    )
+    project_id = fields.Many2one(
+        "project.project",
+        string="Timesheet Project",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="Project whose timesheets carry the support day lines of this contract.",
+    )
+    support_activity_ids = fields.One2many(
+        "miko.support.activity", "contract_id", string="Support Activities"
     )
 
     _name_company_unique = models.Constraint(

@@ -1,59 +1,26 @@
-"""Tracked minutes of a contract: activity import, union billing, wallet consumption,
-statements (PDF, XLSX, weekly and early e-mails)."""
+"""Tracked minutes of a contract: the union billing of its changed days into day lines
+(timesheets written through the ORM), the posting entry points; the wallet charging is in
+``support_contract_charge.py``."""
 
-import json
 import logging
 from collections import defaultdict
-from datetime import timedelta
-from decimal import Decimal
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
-from odoo.orm.identifiers import NewId
-from odoo.tools import SQL, format_date
+from odoo.tools import SQL
 
-from ..rules import money
+from .account_analytic_line import billing_write_context
 from .billing_sql import half_up_minutes_sql, numbered_blocks_sql, seconds_between_sql
 
 _logger = logging.getLogger(__name__)
 
 BILLING_BATCH = 2000
-# stored computed fields of these types of a new day line are computed in memory before insert
-PLAIN_COLUMN_TYPES = frozenset(
-    {"many2one", "integer", "float", "boolean", "char", "selection", "date", "datetime"}
-)
-# stored computed fields of a new support day line (no task, no journal item) set in SQL by
-# ``_create_support_day_lines``, as analytic and hr_timesheet compute them; the ORM computes the
-# others
-DAY_LINE_SQL_FIELDS = frozenset(
-    {
-        "user_id",  # the employee's user
-        "currency_id",  # the company's
-        "project_id",  # the contract's (no task)
-        "partner_id",  # the project's (no task)
-        "manager_id",  # the employee's manager
-        "task_id",  # none
-        "parent_task_id",  # none
-        "general_account_id",  # no journal item
-        "journal_id",  # no journal item
-    }
-)
 
 
-class SupportContract(models.Model):
-    _inherit = "miko.support.contract"
+class SupportContractBilling(models.AbstractModel):
+    _name = "miko.support.contract.billing"
+    _description = "Support Contract: Billing"
 
-    project_id = fields.Many2one(
-        "project.project",
-        string="Timesheet Project",
-        readonly=True,
-        copy=False,
-        index="btree_not_null",
-        help="Project whose timesheets carry the support day lines of this contract.",
-    )
-    support_activity_ids = fields.One2many(
-        "miko.support.activity", "contract_id", string="Support Activities"
-    )
     support_activity_count = fields.Integer(compute="_compute_support_activity_count")
 
     def _compute_support_activity_count(self):
@@ -180,6 +147,7 @@ class SupportContract(models.Model):
         contract_ids, user_ids, days, versions = (
             list(column) for column in zip(*groups, strict=True)
         )
+        AnalyticLine.flush_model(["miko_contract_id", "user_id", "date", "miko_billed_minutes"])
         cr.execute(SQL("DROP TABLE IF EXISTS miko_bill_day"))
         cr.execute(
             SQL(
@@ -245,30 +213,7 @@ class SupportContract(models.Model):
             )
         )
         self._create_support_day_lines()
-        cr.execute(
-            SQL(
-                """
-                UPDATE account_analytic_line l
-                   SET miko_billed_minutes = d.billed_minutes,
-                       miko_raw_minutes = d.raw_minutes,
-                       miko_nonbillable_minutes = d.nonbillable_minutes,
-                       unit_amount = d.billed_minutes::float8 / 60,
-                       amount = ROUND((-(d.billed_minutes::float8 / 60) * COALESCE(
-                           (SELECT e.hourly_cost FROM hr_employee e WHERE e.id = l.employee_id),
-                           0))::numeric, 2),
-                       write_uid = %s,
-                       write_date = NOW() AT TIME ZONE 'UTC'
-                  FROM miko_bill_day d
-                 WHERE l.id = d.line_id
-                   AND (l.miko_billed_minutes IS DISTINCT FROM d.billed_minutes
-                        OR l.miko_raw_minutes IS DISTINCT FROM d.raw_minutes
-                        OR l.miko_nonbillable_minutes IS DISTINCT FROM d.nonbillable_minutes)
-             RETURNING l.id
-                """,
-                self.env.uid,
-            )
-        )
-        updated_ids = [row[0] for row in cr.fetchall()]
+        self._update_support_day_lines()
         self._queue_charges(
             SQL(
                 "SELECT contract_id, day FROM miko_bill_day WHERE to_charge AND line_id IS NOT NULL"
@@ -289,191 +234,167 @@ class SupportContract(models.Model):
                 versions,
             )
         )
-        self._support_day_lines_recompute_amounts(updated_ids)
         cr.execute(SQL("DROP TABLE IF EXISTS miko_bill_day"))
         self.env["miko.support.billing.queue"].invalidate_model()
         self.env["miko.support.activity"]._invalidate_billing_trails()
-        AnalyticLine.invalidate_model(
-            [
-                "miko_billed_minutes",
-                "miko_raw_minutes",
-                "miko_nonbillable_minutes",
-                "unit_amount",
-                "amount",
-                "write_uid",
-                "write_date",
-            ]
-        )
-
-    @api.model
-    def _support_day_lines_recompute_amounts(self, line_ids):
-        """The SQL amount is −hours × the employee's hourly cost in the line's currency; a line
-        whose employee is paid in another currency gets it from hr_timesheet (ORM)."""
-        if not line_ids:
-            return
-        self.env.cr.execute(
-            SQL(
-                """
-                SELECT l.id FROM account_analytic_line l
-                  JOIN hr_employee e ON e.id = l.employee_id
-                  JOIN res_company c ON c.id = e.company_id
-                 WHERE l.id = ANY(%s) AND COALESCE(e.hourly_cost, 0) != 0
-                   AND c.currency_id != l.currency_id
-                """,
-                line_ids,
-            )
-        )
-        foreign = [row[0] for row in self.env.cr.fetchall()]
-        if foreign:
-            lines = self.env["account.analytic.line"].sudo().browse(foreign)
-            lines.invalidate_recordset()
-            for line in lines:
-                line._timesheet_postprocess({"unit_amount": line.unit_amount})
+        AnalyticLine.flush_model()  # the wallet and the queue are read in SQL
 
     @api.model
     def _create_support_day_lines(self):
-        """Insert the day lines missing from ``miko_bill_day`` (groups with activities).
+        """Create the day lines missing from ``miko_bill_day`` (groups with activities).
 
-        The columns hr_timesheet's ``create`` fills are set in SQL (project, its analytic
-        account and partner, employee, company, currency, unit of time), and so are the stored
-        computed fields of ``DAY_LINE_SQL_FIELDS``, whose value is known for a line without task
-        or journal item; every other stored computed field of ``account.analytic.line`` (of any
-        installed module, e.g. sale_timesheet's sale order line) is then computed by the ORM on
-        the new lines, so they are what ``create`` would have made.
+        One ``create`` of many timesheets, as any timesheet is made: hr_timesheet fills the
+        analytic accounts, the company and the unit, and computes the cost (``amount``, from the
+        employee's hourly cost, ``_timesheet_postprocess``); every installed module computes its
+        own fields (e.g. sale_timesheet's sale order line). The new ids go back into
+        ``miko_bill_day`` so that their days are queued for the wallet.
         """
         cr = self.env.cr
         cr.execute(
-            SQL("SELECT DISTINCT contract_id FROM miko_bill_day WHERE line_id IS NULL AND has_rows")
-        )
-        contract_ids = [row[0] for row in cr.fetchall()]
-        if not contract_ids:
-            return
-        contracts = self.browse(contract_ids).sudo()
-        contracts.filtered(lambda c: not c.project_id)._ensure_timesheet_projects()
-        self.env.flush_all()
-        cr.execute(
             SQL(
                 """
-                SELECT DISTINCT d.user_id, c.company_id
-                  FROM miko_bill_day d
-                  JOIN miko_support_contract c ON c.id = d.contract_id
-                 WHERE d.line_id IS NULL AND d.has_rows
-                   AND NOT EXISTS (SELECT 1 FROM hr_employee e
-                                    WHERE e.user_id = d.user_id AND e.company_id = c.company_id)
+                SELECT contract_id, user_id, day, billed_minutes, raw_minutes,
+                       nonbillable_minutes
+                  FROM miko_bill_day
+                 WHERE line_id IS NULL AND has_rows
+              ORDER BY contract_id, user_id, day
                 """
             )
         )
-        for user_id, company_id in cr.fetchall():
-            self._support_employee(
-                self.env["res.users"].sudo().browse(user_id),
-                self.env["res.company"].browse(company_id),
-            )
-        self.env.flush_all()
-        Line = self.env["account.analytic.line"].sudo()
-        plan_columns = Line._get_plan_fnames()
-        cr.execute(
-            SQL(
-                """
-                WITH employee AS (
-                    SELECT DISTINCT ON (user_id, company_id) id, user_id, company_id,
-                           parent_id, hourly_cost
-                      FROM hr_employee
-                     WHERE user_id IS NOT NULL
-                  ORDER BY user_id, company_id, active DESC, id
-                )
-                SELECT COALESCE(%s::jsonb ->> rp.lang, %s) AS name, d.day AS date,
-                       d.user_id, e.id AS employee_id, e.parent_id AS manager_id,
-                       p.id AS project_id, %s, p.partner_id,
-                       k.company_id, co.currency_id, co.project_time_mode_id AS product_uom_id,
-                       'other' AS category,
-                       d.billed_minutes::float8 / 60 AS unit_amount,
-                       ROUND((-(d.billed_minutes::float8 / 60)
-                              * COALESCE(e.hourly_cost, 0))::numeric, 2)::float8 AS amount,
-                       d.contract_id AS miko_contract_id,
-                       d.billed_minutes AS miko_billed_minutes,
-                       d.raw_minutes AS miko_raw_minutes,
-                       d.nonbillable_minutes AS miko_nonbillable_minutes
-                  FROM miko_bill_day d
-                  JOIN miko_support_contract k ON k.id = d.contract_id
-                  JOIN project_project p ON p.id = k.project_id
-                  JOIN res_company co ON co.id = k.company_id
-                  JOIN res_partner rp ON rp.id = k.partner_id
-                  JOIN employee e ON e.user_id = d.user_id AND e.company_id = k.company_id
-                 WHERE d.line_id IS NULL AND d.has_rows
-                """,
-                json.dumps(self._default_work_descriptions()),
-                self.env._("Technical support"),
-                SQL(", ").join(
-                    SQL("%s AS %s", SQL.identifier("p", name), SQL.identifier(name))
-                    for name in plan_columns
-                ),
-            )
-        )
-        names = [column.name for column in cr.description]
         rows = cr.fetchall()
         if not rows:
             return
-        columns = dict(zip(names, zip(*rows, strict=True), strict=True))
-        types = {name: Line._fields[name].column_type[1] for name in names}
-        for name in DAY_LINE_SQL_FIELDS - set(columns):  # empty: no task, no journal item
-            columns[name] = (None,) * len(rows)
-            types[name] = Line._fields[name].column_type[1]
-        # the other stored computed fields: those of a plain column are computed on the lines
-        # in memory, before the insert (no second write of every new row), the others by the
-        # ORM on the inserted lines
-        computed = [
-            field
-            for name, field in Line._fields.items()
-            if field.store and field.compute and name not in DAY_LINE_SQL_FIELDS
-        ]
-        in_memory = [
-            field
-            for field in computed
-            if field.type in PLAIN_COLUMN_TYPES and not getattr(field, "translate", False)
-        ]
-        if in_memory:
-            drafts = Line.browse([NewId() for _row in rows])
-            for name, values in columns.items():
-                Line._fields[name]._insert_cache(drafts, values)
-            for field in in_memory:
-                columns[field.name] = [
-                    field.convert_to_column(field.convert_to_write(draft[field.name], draft), draft)
-                    for draft in drafts
-                ]
-                types[field.name] = field.column_type[1]
-            drafts.invalidate_recordset()
+        contracts = self.browse(sorted({row[0] for row in rows})).sudo()
+        contracts.filtered(lambda c: not c.project_id)._ensure_timesheet_projects()
+        contracts.partner_id.mapped("lang")  # prefetch
+        employees = self._support_employees(
+            {(row[1], contracts.browse(row[0]).company_id.id) for row in rows}
+        )
+        descriptions = self._default_work_descriptions()
+        default_description = self.env._("Technical support")
+        vals_list = []
+        for contract_id, user_id, day, billed, raw, nonbillable in rows:
+            contract = contracts.browse(contract_id)
+            employee = employees[user_id, contract.company_id.id]
+            vals_list.append(
+                {
+                    "name": descriptions.get(contract.partner_id.lang) or default_description,
+                    "date": day,
+                    "employee_id": employee.id,
+                    "project_id": contract.project_id.id,
+                    "company_id": contract.company_id.id,
+                    "unit_amount": billed / 60,
+                    # what hr_timesheet computes (and checks) in ``_timesheet_postprocess``
+                    "amount": -(billed / 60) * employee.hourly_cost,
+                    "miko_contract_id": contract_id,
+                    "miko_billed_minutes": billed,
+                    "miko_raw_minutes": raw,
+                    "miko_nonbillable_minutes": nonbillable,
+                }
+            )
+        Line = (
+            self.env["account.analytic.line"]
+            .sudo()
+            .with_context(**billing_write_context(), allowed_company_ids=contracts.company_id.ids)
+        )
+        if any(not employee.active for employee in employees.values()):
+            Line = Line.with_context(active_test=False)  # an archived engineer's own employee
+        lines = Line.create(vals_list)
         cr.execute(
             SQL(
                 """
-                WITH new AS (
-                    INSERT INTO account_analytic_line (%(columns)s,
-                           create_uid, create_date, write_uid, write_date)
-                    SELECT v.*, %(uid)s, NOW() AT TIME ZONE 'UTC', %(uid)s,
-                           NOW() AT TIME ZONE 'UTC'
-                      FROM unnest(%(arrays)s) AS v(%(columns)s)
-                    RETURNING id, miko_contract_id, user_id, date
-                )
-                UPDATE miko_bill_day d SET line_id = new.id
-                  FROM new
-                 WHERE new.miko_contract_id = d.contract_id AND new.user_id = d.user_id
-                   AND new.date = d.day
-             RETURNING d.line_id
+                UPDATE miko_bill_day d SET line_id = v.id
+                  FROM unnest(%s::int[], %s::int[], %s::int[], %s::date[])
+                       AS v(id, contract_id, user_id, day)
+                 WHERE d.contract_id = v.contract_id AND d.user_id = v.user_id AND d.day = v.day
                 """,
-                columns=SQL(", ").join(SQL.identifier(name) for name in columns),
-                arrays=SQL(", ").join(
-                    SQL("%s::%s[]", list(values), SQL(types[name]))
-                    for name, values in columns.items()
-                ),
-                uid=self.env.uid,
+                lines.ids,
+                [row[0] for row in rows],
+                [row[1] for row in rows],
+                [row[2] for row in rows],
             )
         )
-        new_ids = [row[0] for row in cr.fetchall()]
-        lines = Line.browse(new_ids)
-        self._support_day_lines_recompute_amounts(new_ids)
-        for field in computed:
-            if field not in in_memory:
-                self.env.add_to_compute(field, lines)
-        self.env.flush_all()
+
+    @api.model
+    def _update_support_day_lines(self):
+        """Write the changed minutes of the existing day lines of ``miko_bill_day`` (a line whose
+        day has no activity left keeps 0 minutes).
+
+        Grouped by value: one ``write`` per distinct billed (raw, not charged) minutes, not one
+        per line; hr_timesheet recomputes the cost of the lines whose hours changed.
+        """
+        cr = self.env.cr
+        cr.execute(
+            SQL(
+                """
+                SELECT d.line_id,
+                       d.billed_minutes IS DISTINCT FROM l.miko_billed_minutes,
+                       d.billed_minutes,
+                       d.raw_minutes IS DISTINCT FROM l.miko_raw_minutes, d.raw_minutes,
+                       d.nonbillable_minutes IS DISTINCT FROM l.miko_nonbillable_minutes,
+                       d.nonbillable_minutes
+                  FROM miko_bill_day d
+                  JOIN account_analytic_line l ON l.id = d.line_id
+                 WHERE l.miko_billed_minutes IS DISTINCT FROM d.billed_minutes
+                    OR l.miko_raw_minutes IS DISTINCT FROM d.raw_minutes
+                    OR l.miko_nonbillable_minutes IS DISTINCT FROM d.nonbillable_minutes
+              ORDER BY d.line_id
+                """
+            )
+        )
+        writes = defaultdict(list)
+        for (
+            line_id,
+            billed_changed,
+            billed,
+            raw_changed,
+            raw,
+            other_changed,
+            other,
+        ) in cr.fetchall():
+            if billed_changed:
+                writes["miko_billed_minutes", billed].append(line_id)
+            if raw_changed:
+                writes["miko_raw_minutes", raw].append(line_id)
+            if other_changed:
+                writes["miko_nonbillable_minutes", other].append(line_id)
+        Line = self.env["account.analytic.line"].sudo().with_context(**billing_write_context())
+        for (fname, value), line_ids in writes.items():
+            vals = {fname: value}
+            if fname == "miko_billed_minutes":
+                vals["unit_amount"] = value / 60
+            Line.browse(line_ids).write(vals)
+
+    @api.model
+    def _support_employees(self, pairs):
+        """``{(user_id, company_id): hr.employee}`` for the engineers of new day lines: the
+        user's employee in the company (an active one first), created when missing."""
+        self.env["hr.employee"].flush_model(["user_id", "company_id", "active"])
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT DISTINCT ON (e.user_id, e.company_id) e.user_id, e.company_id, e.id
+                  FROM hr_employee e
+                  JOIN unnest(%s::int[], %s::int[]) AS p(user_id, company_id)
+                    ON e.user_id = p.user_id AND e.company_id = p.company_id
+              ORDER BY e.user_id, e.company_id, e.active DESC, e.id
+                """,
+                [pair[0] for pair in pairs],
+                [pair[1] for pair in pairs],
+            )
+        )
+        Employee = self.env["hr.employee"].sudo().with_context(active_test=False)
+        found = {(user_id, company_id): id_ for user_id, company_id, id_ in self.env.cr.fetchall()}
+        employees = {}
+        for user_id, company_id in pairs:
+            if (user_id, company_id) in found:
+                employees[user_id, company_id] = Employee.browse(found[user_id, company_id])
+            else:
+                employees[user_id, company_id] = self._support_employee(
+                    self.env["res.users"].sudo().browse(user_id),
+                    self.env["res.company"].browse(company_id),
+                )
+        return employees
 
     @api.model
     def _default_work_descriptions(self):
@@ -559,266 +480,6 @@ class SupportContract(models.Model):
             company_contracts.invalidate_recordset(["project_id"])
             company_contracts.modified(["project_id"])
         return self.project_id
-
-    # ------------------------------------------------------------------------------------------
-    # Wallet consumption
-    # ------------------------------------------------------------------------------------------
-    def _post_consumption(self, credit_kind="consumption"):
-        """Charge the wallets for billed minutes not yet in them; ``self`` may limit contracts.
-
-        Per contract and month, the day amounts are allocated cumulatively (the month's total is
-        the exact minutes × rate ÷ 60 rounded once); each day's difference between that target
-        and what its ledger entries already hold is booked, so a second run books nothing and an
-        edit books only the correction. Entries are dated the day of the work.
-        """
-        AnalyticLine = self.env["account.analytic.line"]
-        AnalyticLine.flush_model()
-        self.env["miko.support.wallet.entry"].flush_model()
-        cr = self.env.cr
-        contract_filter = SQL("WHERE contract_id = ANY(%s)", self.ids) if self else SQL()
-        cr.execute(
-            SQL(
-                "SELECT contract_id, month, version FROM miko_support_charge_queue %s "
-                "ORDER BY 1, 2 FOR UPDATE SKIP LOCKED",
-                contract_filter,
-            )
-        )
-        claimed = cr.fetchall()
-        months = [row[:2] for row in claimed]
-        if not months:
-            return self.env["miko.support.wallet.entry"]
-        month_contracts = [row[0] for row in months]
-        month_starts = [row[1] for row in months]
-        cr.execute(
-            SQL(
-                """
-                SELECT l.miko_contract_id, l.date,
-                       COALESCE(SUM(l.miko_billed_minutes) FILTER (
-                           WHERE NOT %s OR l.miko_period_decision = 'charge'), 0)
-                  FROM account_analytic_line l
-                  JOIN miko_support_contract k ON k.id = l.miko_contract_id
-                  JOIN unnest(%s::int[], %s::date[]) AS m(contract_id, month_start)
-                    ON l.miko_contract_id = m.contract_id
-                   AND l.date >= m.month_start
-                   AND l.date < m.month_start + interval '1 month'
-              GROUP BY l.miko_contract_id, l.date
-                """,
-                AnalyticLine._miko_outside_period_sql(),
-                month_contracts,
-                month_starts,
-            )
-        )
-        day_minutes = defaultdict(dict)
-        for contract_id, day, minutes in cr.fetchall():
-            day_minutes[contract_id, day.replace(day=1)][day] = minutes
-        # what each work day already holds, wherever it was booked (late work is booked in a
-        # later month): keyed by the work date
-        cr.execute(
-            SQL(
-                """
-                SELECT e.contract_id, COALESCE(e.work_date, e.date), COUNT(*),
-                       COALESCE(-SUM(e.amount), 0), COALESCE(SUM(e.minutes), 0)
-                  FROM miko_support_wallet_entry e
-                  JOIN unnest(%s::int[], %s::date[]) AS m(contract_id, month_start)
-                    ON e.contract_id = m.contract_id
-                   AND COALESCE(e.work_date, e.date) >= m.month_start
-                   AND COALESCE(e.work_date, e.date) < m.month_start + interval '1 month'
-                 WHERE e.source_key LIKE 'billing:' || e.contract_id || ':%%'
-              GROUP BY e.contract_id, COALESCE(e.work_date, e.date)
-                """,
-                month_contracts,
-                month_starts,
-            )
-        )
-        charged = defaultdict(dict)
-        for contract_id, day, *values in cr.fetchall():
-            charged[contract_id, day.replace(day=1)][day] = values
-        contracts = self.browse(month_contracts).sudo()
-        contracts.rate_ids.mapped("hourly_rate")  # prefetch
-        by_id = {contract.id: contract for contract in contracts}  # sharing their prefetch
-        vals_list = []
-        for contract_id, month_start in months:
-            contract = by_id[contract_id]
-            vals_list += contract._prepare_month_charges(
-                month_start,
-                day_minutes.get((contract_id, month_start), {}),
-                charged.get((contract_id, month_start), {}),
-                credit_kind,
-            )
-        # set-based: the same entries as ``_wallet_post`` would create, a few statements in all
-        posted = self.env["miko.support.wallet.entry"].sudo()._create_bulk(vals_list)
-        cr.execute(
-            SQL(
-                """
-                DELETE FROM miko_support_charge_queue q
-                 USING unnest(%s::int[], %s::date[], %s::int[]) AS m(contract_id, month, version)
-                 WHERE q.contract_id = m.contract_id AND q.month = m.month
-                   AND q.version IS NOT DISTINCT FROM m.version
-                """,
-                month_contracts,
-                month_starts,
-                [row[2] for row in claimed],
-            )
-        )
-        self.env["miko.support.charge.queue"].invalidate_model()
-        return posted
-
-    @api.model
-    def _queue_charges(self, query):
-        """Queue for the wallet the months of the ``(contract_id, day)`` rows of ``query`` (an
-        ``SQL`` SELECT): their billed minutes changed."""
-        self.env.cr.execute(
-            SQL(
-                """
-                INSERT INTO miko_support_charge_queue (contract_id, month, version)
-                SELECT DISTINCT q.contract_id, date_trunc('month', q.day)::date, 0
-                  FROM (%s) AS q(contract_id, day)
-              ORDER BY 1, 2
-                    ON CONFLICT (contract_id, month)
-                    DO UPDATE SET version = COALESCE(miko_support_charge_queue.version, 0) + 1
-                """,
-                query,
-            )
-        )
-        self.env["miko.support.charge.queue"].invalidate_model()
-
-    def _prepare_month_charges(self, month_start, day_minutes, charged, credit_kind):
-        """Wallet entries (vals) bringing a month's work days to their billed minutes.
-
-        ``day_minutes``: ``{day: chargeable minutes}`` (inside the contract's effective period,
-        or outside it on a manager's decision to charge); ``charged``: ``{day: (count, amount,
-        minutes)}`` of the billing entries already booked for each work day. One entry per day,
-        and a correction only when that day's minutes change: each day's amount is its minutes
-        at the day's rate rounded half-up; the month's rounding difference is settled once, by
-        the UPD (:meth:`_settle_month_rounding`). A day of a month already closed is charged as
-        late work in the first open month, with its real date as work date.
-        """
-        self.ensure_one()
-        vals_list = []
-        for day in sorted(set(day_minutes) | set(charged)):
-            target_minutes = int(day_minutes.get(day, 0))
-            count, charged_amount, charged_minutes = charged.get(day, (0, Decimal(0), 0))
-            delta_minutes = target_minutes - int(charged_minutes)
-            if not delta_minutes:
-                continue
-            target_amount = money.minutes_amount(target_minutes, self._rate_at(day))
-            delta = target_amount - money.to_decimal(charged_amount)
-            booked_on = self._charge_booking_date(day)
-            kind = credit_kind if delta_minutes < 0 else "consumption"
-            vals_list.append(
-                {
-                    "contract_id": self.id,
-                    "date": booked_on,
-                    "work_date": day,
-                    "kind": kind,
-                    "amount": float(-delta),
-                    "minutes": delta_minutes,
-                    "name": self._consumption_label(
-                        day, delta_minutes, count > 0, kind, late=booked_on.month != day.month
-                    ),
-                    "source_key": f"billing:{self.id}:{day.isoformat()}:{count + 1}",
-                }
-            )
-        return vals_list
-
-    def _charge_booking_date(self, day):
-        """The ledger date of a charge for the work of ``day``: the day itself, moved into the
-        contract's period (work outside it charged on a decision) and after the closed months
-        (late work goes into the first open month)."""
-        self.ensure_one()
-        booked_on = day
-        if self.date_start and booked_on < self.date_start:
-            booked_on = self.date_start
-        if self.date_end and booked_on > self.date_end:
-            booked_on = self.date_end
-        if self._month_locked(booked_on):
-            booked_on = self.locked_until + timedelta(days=1)
-        return booked_on
-
-    def _settle_month_rounding(self, first, last):
-        """Settle the rounding of each contract's month once, before its UPD: the month's
-        charges become Σ minutes × rate ÷ 60 of its work, rounded once (not the sum of the
-        rounded days). Idempotent; nothing for a month already closed. One query for all the
-        contracts (the month close counts its queries per UPD)."""
-        Entry = self.env["miko.support.wallet.entry"].sudo()
-        contracts = self.sudo().filtered(lambda c: not c._month_locked(last))
-        if not contracts:
-            return Entry
-        Entry.flush_model()
-        self.env.cr.execute(
-            SQL(
-                """
-                SELECT contract_id, COALESCE(work_date, date), minutes, amount, source_key
-                  FROM miko_support_wallet_entry
-                 WHERE contract_id = ANY(%s) AND date BETWEEN %s AND %s
-                   AND (source_key LIKE 'billing:%%' OR source_key LIKE 'rounding:%%')
-                """,
-                contracts.ids,
-                first,
-                last,
-            )
-        )
-        rows = defaultdict(list)
-        for contract_id, work_date, minutes, amount, source_key in self.env.cr.fetchall():
-            rows[contract_id].append((work_date, minutes or 0, amount, source_key))
-        contracts.rate_ids.mapped("hourly_rate")  # prefetch
-        vals_list = []
-        for contract in contracts:
-            entries = rows.get(contract.id, [])
-            exact = money.exact_total(
-                (minutes, contract._rate_at(work_date))
-                for work_date, minutes, _amount, key in entries
-                if key.startswith("billing:")
-            )
-            booked = -sum((money.to_decimal(row[2]) for row in entries), Decimal(0))
-            settlement = exact - booked
-            if not settlement:
-                continue
-            key = f"rounding:{contract.id}:{first.isoformat()}"
-            settled = sum(1 for row in entries if row[3].startswith(key))
-            vals_list.append(
-                {
-                    "contract_id": contract.id,
-                    "date": last,
-                    "kind": "consumption",
-                    "amount": float(-settlement),
-                    "minutes": 0,
-                    "name": contract._consumption_label(last, 0, False, "rounding"),
-                    "source_key": f"{key}:{settled + 1}" if settled else key,
-                }
-            )
-        return Entry._create_bulk(vals_list)
-
-    def _consumption_label(self, day, minutes, is_correction, kind, late=False):
-        """The ledger line of a charge, in the customer's language."""
-        self = self.with_context(lang=self.partner_id.lang or self.env.lang)  # noqa: PLW0642
-        day_text = format_date(self.env, day)
-        if kind == "rounding":
-            return self.env._(
-                "Rounding of the month's support to whole kopecks (month ending %(day)s)",
-                day=day_text,
-            )
-        if kind == "credit":
-            return self.env._(
-                "Credit for work not billed (vendor bug) on %(day)s: %(minutes)s min",
-                day=day_text,
-                minutes=-minutes,
-            )
-        if late:
-            return self.env._(
-                "Late work of %(day)s (its month was already closed): %(minutes)s min",
-                day=day_text,
-                minutes=minutes,
-            )
-        if is_correction:
-            return self.env._(
-                "Correction of the support on %(day)s: %(minutes)s min",
-                day=day_text,
-                minutes=minutes,
-            )
-        return self.env._(
-            "Technical support on %(day)s: %(minutes)s min", day=day_text, minutes=minutes
-        )
 
     @api.model
     def _cron_post_consumption(self):

@@ -27,6 +27,7 @@ from . import test_ui_day
 from . import test_activity_import
 from . import test_billing_queue
 from . import test_billing_sql
+from . import test_billing_sale_timesheet
 from . import test_rules_balance_chart
 from . import test_rules_business_hours
 from . import test_rules_capture

@@ -3,9 +3,9 @@ bulk wallet posting."""
 
 from datetime import date, datetime
 
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
-from ..models.support_contract_billing import DAY_LINE_SQL_FIELDS
 from . import oracle_intervals as intervals
 from .common import MikoSupportCommon
 
@@ -360,19 +360,69 @@ class TestBillingQueue(MikoSupportCommon):
         self.Contract._cron_post_consumption()
         self.assertEqual(len(self.contract.entry_ids), count)
 
-    # --- day lines created in SQL ---------------------------------------------------------------
+    # --- day lines written through the ORM -------------------------------------------------------
     def test_day_line_fields_are_what_the_orm_computes(self):
-        """The stored computed fields of a day line inserted in SQL (some set in SQL, the others
-        computed in memory before the insert) are what the ORM computes on the stored line."""
+        """A day line is made by hr_timesheet's ``create``: its stored computed fields are what
+        the ORM computes again, its cost is the employee's hourly cost (``amount``), and the
+        billing run's writes keep it so."""
+        employee = self.env(su=True)["hr.employee"].create(
+            {
+                "name": self.engineer.name,
+                "user_id": self.engineer.id,
+                "company_id": self.contract.company_id.id,
+                "hourly_cost": 600.0,
+            }
+        )
         self.register([self.record("d1", "2026-11-24T10:00:00", "2026-11-24T10:30:00")])
         self.Contract._cron_post_consumption()
         line = self.day_line(date(2026, 11, 24))
         self.assertTrue(line.project_id and line.partner_id and line.currency_id)
+        self.assertEqual(line.employee_id, employee)
+        self.assertEqual((line.unit_amount, line.amount), (0.5, -300.0))
+        self.assertEqual(line.account_id, self.contract.project_id.account_id)
+        self.assertEqual(line.product_uom_id, self.contract.company_id.project_time_mode_id)
         computed = [name for name, field in line._fields.items() if field.store and field.compute]
-        self.assertTrue(set(computed) > DAY_LINE_SQL_FIELDS)
         stored = {name: line[name] for name in computed}
         for name in computed:
             self.env.add_to_compute(line._fields[name], line)
         self.env.flush_all()
         line.invalidate_recordset()
         self.assertEqual({name: line[name] for name in computed}, stored)
+        # an edit: the billing run writes the minutes, hr_timesheet the cost
+        self.activity("d1").write({"date_end": datetime(2026, 11, 24, 7, 45)})  # 10:45 Moscow
+        line.invalidate_recordset()
+        self.assertEqual((line.miko_billed_minutes, line.unit_amount), (45, 0.75))
+        self.assertEqual(line.amount, -450.0)
+        # nobody else writes what the billing run maintains, not even with a context key
+        for vals in ({"unit_amount": 2.0}, {"miko_wallet_entry_id": False}):
+            with self.assertRaises(UserError):
+                line.with_context(miko_billing_write=True).write(vals)
+
+    def test_day_line_links_its_ledger_entry(self):
+        """Each day line points to the ledger entry that last charged its day."""
+        self.register(
+            [
+                self.record("l1", "2026-11-23T10:00:00", "2026-11-23T10:26:00"),
+                self.record("l2", "2026-11-24T10:00:00", "2026-11-24T10:26:00"),
+            ]
+        )
+        self.Contract._bill_pending_days()
+        first, second = self.day_line(date(2026, 11, 23)), self.day_line(date(2026, 11, 24))
+        self.assertEqual(len(first | second), 2)
+        self.assertFalse((first | second).miko_wallet_entry_id)  # billed, not charged yet
+        self.Contract._cron_post_consumption()
+        key = f"billing:{self.contract.id}"
+        entries = {e.source_key: e for e in self.contract.entry_ids}
+        self.assertEqual(first.miko_wallet_entry_id, entries[f"{key}:2026-11-23:1"])
+        self.assertEqual(second.miko_wallet_entry_id, entries[f"{key}:2026-11-24:1"])
+        # a correction of the 24th: that line moves to the correction, the other stays
+        self.activity("l2").write({"date_end": datetime(2026, 11, 24, 7, 30)})
+        self.Contract._cron_post_consumption()
+        entries = {e.source_key: e for e in self.contract.entry_ids}
+        self.assertEqual(first.miko_wallet_entry_id, entries[f"{key}:2026-11-23:1"])
+        self.assertEqual(second.miko_wallet_entry_id, entries[f"{key}:2026-11-24:2"])
+        self.assertEqual(second.miko_wallet_entry_id.minutes, 4)
+        # the ledger entry of a day line is never deleted under it
+        self.assertEqual(
+            self.env["account.analytic.line"]._fields["miko_wallet_entry_id"].ondelete, "restrict"
+        )

@@ -58,11 +58,11 @@ class TestBillingRace(TransactionCase):
                 SQL("SELECT project_id FROM miko_support_contract WHERE id = %s", self.contract_id)
             )
             project_id = cr.fetchone()[0]
-            for table, column in (
+            for table, column in (  # the day lines first: they reference the ledger entries
+                ("account_analytic_line", "miko_contract_id"),
                 ("miko_support_wallet_entry", "contract_id"),
                 ("miko_support_charge_queue", "contract_id"),
                 ("miko_support_billing_queue", "contract_id"),
-                ("account_analytic_line", "miko_contract_id"),
                 ("miko_support_activity", "contract_id"),
                 ("miko_support_rate", "contract_id"),
             ):
