@@ -8,8 +8,8 @@ from .common_upd import BUYER_EDO, MikoUpdCommon
 
 # queries of generate_for_month: a fixed part plus this many per UPD (the goal: at most 30)
 # fixed: the batch's hash chain, the pending billing and charges claimed, the earlier unclosed
-# months looked up, the rounding settled
-QUERIES_FIXED = 62
+# months looked up, the rounding settled, the charged day lines linked to their ledger entries
+QUERIES_FIXED = 63
 QUERIES_PER_UPD = 13
 QUERIES_PER_UPD_GOAL = 30
 
