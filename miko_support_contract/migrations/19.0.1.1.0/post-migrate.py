@@ -3,34 +3,24 @@ indexes of the flags, and the single-column indexes the composite ones cover, ar
 keeps an index it no longer declares)."""
 
 from odoo.tools import SQL
+from odoo.tools.sql import column_exists, drop_index
 
 
-def _has_column(cr, table, column):
-    cr.execute(
-        SQL(
-            "SELECT 1 FROM information_schema.columns WHERE table_name = %s AND column_name = %s",
-            table,
-            column,
-        )
-    )
-    return bool(cr.fetchone())
-
-
-OBSOLETE_INDEXES = (
-    "miko_support_activity_needs_billing_idx",
-    "miko_support_activity__timesheet_id_index",
-    "miko_support_activity__contract_id_index",
-    "miko_support_activity__company_id_index",
-    "account_analytic_line_miko_needs_billing_idx",
-    "account_analytic_line_miko_to_charge_idx",
-    "account_analytic_line__miko_contract_id_index",
+OBSOLETE_INDEXES = (  # (table, index)
+    ("miko_support_activity", "miko_support_activity_needs_billing_idx"),
+    ("miko_support_activity", "miko_support_activity__timesheet_id_index"),
+    ("miko_support_activity", "miko_support_activity__contract_id_index"),
+    ("miko_support_activity", "miko_support_activity__company_id_index"),
+    ("account_analytic_line", "account_analytic_line_miko_needs_billing_idx"),
+    ("account_analytic_line", "account_analytic_line_miko_to_charge_idx"),
+    ("account_analytic_line", "account_analytic_line__miko_contract_id_index"),
 )
 
 
 def migrate(cr, version):
     if not version:
         return
-    if _has_column(cr, "miko_support_activity", "needs_billing"):
+    if column_exists(cr, "miko_support_activity", "needs_billing"):
         cr.execute(
             SQL(
                 """
@@ -41,7 +31,7 @@ def migrate(cr, version):
                 """
             )
         )
-    if _has_column(cr, "account_analytic_line", "miko_needs_billing"):
+    if column_exists(cr, "account_analytic_line", "miko_needs_billing"):
         cr.execute(
             SQL(
                 """
@@ -52,7 +42,7 @@ def migrate(cr, version):
                 """
             )
         )
-    if _has_column(cr, "account_analytic_line", "miko_to_charge"):
+    if column_exists(cr, "account_analytic_line", "miko_to_charge"):
         cr.execute(
             SQL(
                 """
@@ -64,5 +54,5 @@ def migrate(cr, version):
                 """
             )
         )
-    for index in OBSOLETE_INDEXES:
-        cr.execute(SQL("DROP INDEX IF EXISTS %s", SQL.identifier(index)))
+    for table, index in OBSOLETE_INDEXES:
+        drop_index(cr, index, table)
