@@ -5,7 +5,6 @@ keeps an index it no longer declares)."""
 from odoo.tools import SQL
 from odoo.tools.sql import column_exists, drop_index
 
-
 OBSOLETE_INDEXES = (  # (table, index)
     ("miko_support_activity", "miko_support_activity_needs_billing_idx"),
     ("miko_support_activity", "miko_support_activity__timesheet_id_index"),
