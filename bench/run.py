@@ -373,7 +373,7 @@ def statements(env, contracts):
     contract = env["miko.support.contract"].browse(env.cr.fetchone()[0])
     first, last = date(YEAR, MONTH, 1), date(YEAR, MONTH, 31)
     statement = contract.get_statement(first, last)
-    contract._statement_xlsx(first, last)
+    contract.env["miko.support.statement"]._xlsx(contract, first, last)
     return sum(len(day["lines"]) for day in statement["days"])
 
 
