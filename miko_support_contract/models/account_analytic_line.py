@@ -103,18 +103,8 @@ class AccountAnalyticLine(models.Model):
     )
     def _compute_miko_outside_period(self):
         for line in self:
-            contract = line.miko_contract_id.sudo()
             line.miko_outside_period = bool(
-                contract
-                and (
-                    any(
-                        period.date_from <= line.date
-                        and (not period.date_to or line.date <= period.date_to)
-                        for period in contract.suspension_ids
-                    )
-                    or (contract.date_start and line.date < contract.date_start)
-                    or (contract.date_end and line.date > contract.date_end)
-                )
+                line.miko_contract_id and line.miko_contract_id._miko_hold_reason(line.date)
             )
 
     def _search_miko_outside_period(self, operator, value):
@@ -135,8 +125,8 @@ class AccountAnalyticLine(models.Model):
     def _miko_outside_period_sql(self):
         """SQL: whether day line ``l`` lies outside the effective period of its contract ``k``
         (before the first payment, after the end date, or in a suspension). The one SQL form of
-        the rule, for the search above and the wallet charging (``_post_consumption``); the
-        compute above is its Python form for records in memory."""
+        the rule, for the search above and the wallet charging (``_post_consumption``); its
+        Python form, for records in memory, is ``miko.support.contract._miko_hold_reason``."""
         return SQL(
             "(COALESCE(l.date < k.date_start, FALSE)"
             " OR (k.date_end IS NOT NULL AND l.date > k.date_end) OR %s)",

@@ -324,31 +324,28 @@ class SupportActivity(models.Model):
             day = activity.day or (
                 activity.date_begin and fields.Date.context_today(activity, activity.date_begin)
             )
+            reason = contract and contract._miko_hold_reason(day)
             message = False
-            if contract and day:
-                suspended = contract.suspension_ids.filtered(
-                    lambda p, day=day: p.date_from <= day and (not p.date_to or day <= p.date_to)
+            if reason == "suspended":
+                message = self.env._(
+                    "Contract %(contract)s is suspended: this work is kept but not charged "
+                    "until a manager decides.",
+                    contract=contract.display_name,
                 )
-                if suspended or contract.state == "suspended":
-                    message = self.env._(
-                        "Contract %(contract)s is suspended: this work is kept but not charged "
-                        "until a manager decides.",
-                        contract=contract.display_name,
-                    )
-                elif contract.date_start and day < contract.date_start:
-                    message = self.env._(
-                        "Contract %(contract)s takes effect on %(date)s (first payment): this "
-                        "work is kept but not charged until a manager decides.",
-                        contract=contract.display_name,
-                        date=format_date(self.env, contract.date_start),
-                    )
-                elif contract.date_end and day > contract.date_end:
-                    message = self.env._(
-                        "Contract %(contract)s ended on %(date)s: this work is kept but not "
-                        "charged until a manager decides.",
-                        contract=contract.display_name,
-                        date=format_date(self.env, contract.date_end),
-                    )
+            elif reason == "before_start":
+                message = self.env._(
+                    "Contract %(contract)s takes effect on %(date)s (first payment): this "
+                    "work is kept but not charged until a manager decides.",
+                    contract=contract.display_name,
+                    date=format_date(self.env, contract.date_start),
+                )
+            elif reason == "after_end":
+                message = self.env._(
+                    "Contract %(contract)s ended on %(date)s: this work is kept but not "
+                    "charged until a manager decides.",
+                    contract=contract.display_name,
+                    date=format_date(self.env, contract.date_end),
+                )
             activity.hold_message = message
 
     def _support_zone(self):

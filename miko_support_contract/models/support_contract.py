@@ -406,6 +406,28 @@ class SupportContract(models.Model):
         locked_until = self.sudo().locked_until
         return bool(day and locked_until and day <= locked_until)
 
+    def _miko_hold_reason(self, day):
+        """Why work of ``day`` is held (kept, not charged until a manager decides): ``"suspended"``
+        (the day lies in a suspension period), ``"before_start"`` (before the first payment),
+        ``"after_end"`` (after the end date), or ``False``. The effective-period rule for records
+        in memory (the day line's flag, the activity's message); its SQL form for sets is
+        ``account.analytic.line._miko_outside_period_sql`` (the search and the wallet charging),
+        and ``test_lifecycle`` checks the two agree."""
+        self.ensure_one()
+        contract = self.sudo()
+        if not day:
+            return False
+        if any(
+            period.date_from <= day and (not period.date_to or day <= period.date_to)
+            for period in contract.suspension_ids
+        ):
+            return "suspended"
+        if contract.date_start and day < contract.date_start:
+            return "before_start"
+        if contract.date_end and day > contract.date_end:
+            return "after_end"
+        return False
+
     def _rate_at(self, on_date):
         """Hourly rate valid on ``on_date`` (0.0 when none yet): the one rate-at-a-date rule
         (charges, the month's rounding, the UPD, the current rate)."""

@@ -9,6 +9,7 @@ from freezegun import freeze_time
 
 from odoo.exceptions import UserError
 from odoo.tests import tagged
+from odoo.tools import SQL
 
 from .common_upd import MikoUpdCommon
 
@@ -238,3 +239,52 @@ class TestLifecycle(MikoUpdCommon):
         line.action_miko_charge_outside_period()
         self.Contract.post_consumption()
         self.assertEqual(contract.balance, 10000.0 - 850.0 - 1700.0)
+
+    def test_hold_reason_agrees_with_the_sql_form_of_the_rule(self):
+        """The effective-period rule has a Python form for records in memory
+        (``_miko_hold_reason``: the day line's flag, the activity's message) and a SQL form for
+        sets (``_miko_outside_period_sql``: the search, the wallet charging): day by day, around
+        the start, two suspensions (closed and open) and the end, they agree."""
+        contract = self.prepaid_contract(amount=10000.0, paid_on=date(2026, 10, 10))
+        Suspension = self.env["miko.support.suspension"].sudo()
+        Suspension.create(
+            [
+                {
+                    "contract_id": contract.id,
+                    "date_from": date(2026, 10, 15),
+                    "date_to": date(2026, 10, 17),
+                },
+                {"contract_id": contract.id, "date_from": date(2026, 11, 2)},
+            ]
+        )
+        contract.sudo().date_end = date(2026, 11, 20)
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT l.date, %s
+                  FROM (SELECT d::date AS date
+                          FROM generate_series(%s::date, %s::date, '1 day') AS d) l,
+                       miko_support_contract k
+                 WHERE k.id = %s
+              ORDER BY l.date
+                """,
+                self.env["account.analytic.line"]._miko_outside_period_sql(),
+                date(2026, 10, 5),
+                date(2026, 11, 25),
+                contract.id,
+            )
+        )
+        rows = self.env.cr.fetchall()
+        self.assertEqual(len(rows), 52)
+        reasons = {day: contract._miko_hold_reason(day) for day, _held in rows}
+        self.assertEqual(
+            [(day, bool(reasons[day])) for day, _held in rows],
+            [(day, held) for day, held in rows],
+        )
+        self.assertEqual(reasons[date(2026, 10, 9)], "before_start")
+        self.assertFalse(reasons[date(2026, 10, 10)])
+        self.assertEqual(reasons[date(2026, 10, 16)], "suspended")
+        self.assertFalse(reasons[date(2026, 10, 18)])
+        self.assertEqual(reasons[date(2026, 11, 2)], "suspended")
+        self.assertEqual(reasons[date(2026, 11, 21)], "suspended", "the open suspension first")
