@@ -324,7 +324,7 @@ class SupportActivity(models.Model):
             day = activity.day or (
                 activity.date_begin and fields.Date.context_today(activity, activity.date_begin)
             )
-            reason = contract and contract._miko_hold_reason(day)
+            reason = contract._miko_hold_reason(day) if contract else False
             message = False
             if reason == "suspended":
                 message = self.env._(
