@@ -9,6 +9,7 @@ from odoo.exceptions import UserError
 
 from ..rules import RuleError, capture_batches, pbx_cdr, teamviewer
 from ..rules.source_files import decode_text
+from .cron_progress import commit_cron_progress
 
 DEFAULT_JOB_ROWS = 5000
 DEFAULT_BATCH_ROWS = 1000
@@ -367,7 +368,7 @@ class SupportCaptureJob(models.Model):
             return True
         if self.state == "queued":
             self.state = "running"
-            self._commit_batch(0)
+            commit_cron_progress(self.env, 0)
         try:
             weights, run = self._plan()
         except (RuleError, UserError) as error:
@@ -385,16 +386,12 @@ class SupportCaptureJob(models.Model):
                 self.env.invalidate_all()
                 return self._fail(error)
             batches += 1
-            if self._commit_batch(sum(weights[start:end])) <= 0 or batches == max_batches:
+            if (
+                commit_cron_progress(self.env, sum(weights[start:end])) <= 0
+                or batches == max_batches
+            ):
                 return self.unit_cursor >= len(weights) and self._finish()
         return self._finish()
-
-    def _commit_batch(self, rows):
-        """``ir.cron._commit_progress`` in a cron run; outside one (a test) nothing is
-        committed. Returns the seconds left to the cron run."""
-        if not self.env.context.get("ir_cron_progress_id"):
-            return float("inf")
-        return self.env["ir.cron"]._commit_progress(rows)
 
     def _fail(self, error):
         if isinstance(error, RuleError):
@@ -412,7 +409,7 @@ class SupportCaptureJob(models.Model):
             error=message,
         )
         self._notify(body, "danger")
-        self._commit_batch(0)
+        commit_cron_progress(self.env, 0)
         return True
 
     def _finish(self):
@@ -446,7 +443,7 @@ class SupportCaptureJob(models.Model):
                 self.capture_source_id.last_cursor,
             )
         self._notify(summary, "success")
-        self._commit_batch(0)
+        commit_cron_progress(self.env, 0)
         return True
 
     def _notify(self, body, kind):

@@ -11,6 +11,7 @@ from odoo.tools import SQL
 
 from .account_analytic_line import billing_write_context
 from .billing_sql import half_up_minutes_sql, numbered_blocks_sql, seconds_between_sql
+from .cron_progress import commit_cron_progress
 
 _logger = logging.getLogger(__name__)
 
@@ -123,7 +124,7 @@ class SupportContractBilling(models.AbstractModel):
             self._bill_groups(batch)
             billed += len(batch)
             if self.env.context.get("ir_cron_progress_id"):
-                self._miko_commit_progress(len(batch), 0)
+                commit_cron_progress(self.env, len(batch), remaining=0)
             if len(batch) < batch_size:
                 break
         return billed
@@ -496,12 +497,6 @@ class SupportContractBilling(models.AbstractModel):
         result = self.post_consumption()
         _logger.info("consumption posting: %s wallet entries", result["ledger_entries"])
         return True
-
-    @api.model
-    def _miko_commit_progress(self, processed, remaining):
-        """Commit a batch when running as a cron job (never inside a caller's transaction)."""
-        if self.env.context.get("ir_cron_progress_id"):
-            self.env["ir.cron"]._commit_progress(processed, remaining=remaining)
 
 
 def _advisory_key():

@@ -17,6 +17,7 @@ from odoo.tools import SQL, format_date
 
 from ..rules import money
 from ..rules import statement as statement_rules
+from .cron_progress import commit_cron_progress
 from .support_statement_xlsx import statement_workbook
 
 _logger = logging.getLogger(__name__)
@@ -384,7 +385,7 @@ class SupportStatement(models.AbstractModel):
             self._send(contract, week_start, today, reason=contract.balance_alert_level)
             contract.balance_alert_pending = False
             if index % STATEMENT_BATCH == 0:
-                self._commit_progress(STATEMENT_BATCH, len(contracts) - index)
+                commit_cron_progress(self.env, STATEMENT_BATCH, remaining=len(contracts) - index)
         return len(contracts)
 
     # ------------------------------------------------------------------------------------------
@@ -430,15 +431,9 @@ class SupportStatement(models.AbstractModel):
                 sent += 1
             contract.statement_week = week_start
             if index % STATEMENT_BATCH == 0:
-                self._commit_progress(STATEMENT_BATCH, len(contracts) - index)
+                commit_cron_progress(self.env, STATEMENT_BATCH, remaining=len(contracts) - index)
         _logger.info("weekly statements: %s sent for the week of %s", sent, week_start)
         return sent
-
-    @api.model
-    def _commit_progress(self, processed, remaining):
-        """Commit a batch when running as a cron job (never inside a caller's transaction)."""
-        if self.env.context.get("ir_cron_progress_id"):
-            self.env["ir.cron"]._commit_progress(processed, remaining=remaining)
 
 
 def _statement_day(day):

@@ -479,14 +479,6 @@ class SupportUpd(models.Model):
     # Crons
     # ------------------------------------------------------------------------------------------
     @api.model
-    def _upd_commit_progress(self, processed=0, remaining=None):
-        """``ir.cron._commit_progress`` in a cron run; outside one (a test, a user's call) the
-        caller's transaction decides and nothing is committed here."""
-        if not self.env.context.get("ir_cron_progress_id"):
-            return float("inf")
-        return self.env["ir.cron"]._commit_progress(processed, remaining=remaining)
-
-    @api.model
     def _cron_close_previous_month(self, batch_size=UPD_BATCH_SIZE):
         """1st of the month: UPDs of the previous month, committed per batch (restartable);
         see :meth:`~.support_upd_closing.SupportUpdClosing._cron_close_previous_month`."""

@@ -22,6 +22,7 @@ from odoo.tools import SQL
 
 from .. import upd as upd_xml
 from ..rules import money
+from .cron_progress import commit_cron_progress
 from .support_upd import UPD_BATCH_SIZE
 
 MONTHS_RU = (
@@ -532,7 +533,7 @@ class SupportUpdClosing(models.AbstractModel):
             self.env["miko.support.upd"].search([("period_start", "=", first)]).contract_id.ids
         )
         todo = contracts.filtered(lambda c: c.id not in done_ids)
-        self.env["miko.support.upd"]._upd_commit_progress(remaining=len(todo))
+        commit_cron_progress(self.env, remaining=len(todo))
         for start in range(0, len(todo), batch_size):
             # the contracts no other worker is closing now (row locks held until the commit):
             # several cron workers share the month close, each skipping the others' batches
@@ -542,7 +543,7 @@ class SupportUpdClosing(models.AbstractModel):
                     self._generate_batch(batch, first, last)
             except UserError:
                 self._generate_each(batch, first, last)
-            if self.env["miko.support.upd"]._upd_commit_progress(len(batch)) <= 0:
+            if commit_cron_progress(self.env, len(batch)) <= 0:
                 break
 
     @api.model

@@ -17,6 +17,7 @@ from odoo.tools.misc import format_date
 from .. import upd as upd_xml
 from ..rules import RuleError
 from ..upd.edi import provider_for
+from .cron_progress import commit_cron_progress
 from .support_upd import ACCEPTANCE_DAYS, FINAL_STATES, UPD_BATCH_SIZE
 
 _logger = logging.getLogger(__name__)
@@ -368,10 +369,10 @@ class SupportUpdExchange(models.AbstractModel):
     def _cron_send_pending(self, batch_size=UPD_BATCH_SIZE):
         """Retry UPDs left «sending» (operator down, timeout); idempotent at the operator."""
         pending = self.env["miko.support.upd"].search([("state", "=", "sending")], limit=batch_size)
-        self.env["miko.support.upd"]._upd_commit_progress(remaining=len(pending))
+        commit_cron_progress(self.env, remaining=len(pending))
         for upd in pending:
             self._edi_send(upd)
-            self.env["miko.support.upd"]._upd_commit_progress(1)
+            commit_cron_progress(self.env, 1)
 
     @api.model
     def _cron_poll_edi(self, batch_size=UPD_BATCH_SIZE):
@@ -379,10 +380,10 @@ class SupportUpdExchange(models.AbstractModel):
         waiting = self.env["miko.support.upd"].search(
             [("state", "in", ("sent", "delivered")), ("channel", "=", "edi")], limit=batch_size
         )
-        self.env["miko.support.upd"]._upd_commit_progress(remaining=len(waiting))
+        commit_cron_progress(self.env, remaining=len(waiting))
         for upd in waiting:
             self._edi_poll(upd)
-            self.env["miko.support.upd"]._upd_commit_progress(1)
+            commit_cron_progress(self.env, 1)
 
     @api.model
     def _cron_deem_accepted(self):
